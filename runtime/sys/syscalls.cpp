@@ -1,0 +1,129 @@
+#include "runtime/sys/syscalls.hpp"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+
+#include "runtime/sys/error.hpp"
+
+namespace berth::sys {
+
+Fd openat(int dirfd, const std::string& path, int flags, mode_t mode) {
+  int fd;
+  do fd = ::openat(dirfd, path.c_str(), flags | O_CLOEXEC, mode);
+  while (fd < 0 && errno == EINTR);
+  if (fd < 0) throw_errno("open", path);
+  return Fd(fd);
+}
+
+std::optional<Fd> try_openat(int dirfd, const std::string& path, int flags, mode_t mode) {
+  int fd;
+  do fd = ::openat(dirfd, path.c_str(), flags | O_CLOEXEC, mode);
+  while (fd < 0 && errno == EINTR);
+  if (fd < 0) {
+    if (errno == ENOENT) return std::nullopt;
+    throw_errno("open", path);
+  }
+  return Fd(fd);
+}
+
+std::string read_all(int fd, std::string_view what) {
+  std::string out;
+  char buf[8192];
+  for (;;) {
+    const ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      throw_errno("read", what);
+    }
+    if (n == 0) return out;
+    out.append(buf, static_cast<size_t>(n));
+  }
+}
+
+std::string read_file(int dirfd, const std::string& path) {
+  Fd fd = openat(dirfd, path, O_RDONLY);
+  return read_all(fd.get(), path);
+}
+
+std::optional<std::string> try_read_file(int dirfd, const std::string& path) {
+  auto fd = try_openat(dirfd, path, O_RDONLY);
+  if (!fd) return std::nullopt;
+  return read_all(fd->get(), path);
+}
+
+void write_all(int fd, std::string_view data, std::string_view what) {
+  while (!data.empty()) {
+    const ssize_t n = ::write(fd, data.data(), data.size());
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      throw_errno("write", what);
+    }
+    data.remove_prefix(static_cast<size_t>(n));
+  }
+}
+
+void write_file(int dirfd, const std::string& path, std::string_view data) {
+  Fd fd = openat(dirfd, path, O_WRONLY | O_TRUNC);
+  write_all(fd.get(), data, path);
+}
+
+bool mkdirat(int dirfd, const std::string& path, mode_t mode) {
+  if (::mkdirat(dirfd, path.c_str(), mode) == 0) return true;
+  if (errno == EEXIST) return false;
+  throw_errno("mkdir", path);
+}
+
+std::pair<Fd, Fd> socketpair(int domain, int type) {
+  int sv[2];
+  if (::socketpair(domain, type | SOCK_CLOEXEC, 0, sv) < 0) throw_errno("socketpair");
+  return {Fd(sv[0]), Fd(sv[1])};
+}
+
+std::pair<Fd, Fd> pipe() {
+  int p[2];
+  if (::pipe2(p, O_CLOEXEC) < 0) throw_errno("pipe2");
+  return {Fd(p[0]), Fd(p[1])};
+}
+
+Fd pidfd_open(pid_t pid) {
+  const long fd = ::syscall(SYS_pidfd_open, pid, 0);
+  if (fd < 0) throw_errno(fmt::format("pidfd_open {}", pid));
+  return Fd(static_cast<int>(fd));
+}
+
+void pidfd_send_signal(int pidfd, int sig) {
+  if (::syscall(SYS_pidfd_send_signal, pidfd, sig, nullptr, 0) < 0)
+    throw_errno(fmt::format("pidfd_send_signal {}", sig));
+}
+
+Fd dup_above(Fd fd, int min_fd) {
+  if (fd.get() >= min_fd) return fd;
+  const int n = ::fcntl(fd.get(), F_DUPFD_CLOEXEC, min_fd);
+  if (n < 0) throw_errno("fcntl F_DUPFD_CLOEXEC");
+  return Fd(n);
+}
+
+int waitpid(pid_t pid, int options) {
+  int status = 0;
+  pid_t r;
+  do r = ::waitpid(pid, &status, options);
+  while (r < 0 && errno == EINTR);
+  if (r < 0) throw_errno(fmt::format("waitpid {}", pid));
+  if (r == 0) return -1;  // WNOHANG and still running
+  return status;
+}
+
+int exit_status(int wstatus) {
+  if (WIFEXITED(wstatus)) return WEXITSTATUS(wstatus);
+  if (WIFSIGNALED(wstatus)) return 128 + WTERMSIG(wstatus);
+  return 255;
+}
+
+}  // namespace berth::sys
