@@ -72,7 +72,7 @@ simple_suite() {  # simple_suite NAME CMD...: exit 0 pass, 77 skip, else fail
 
 catch2_suite unit build-san/tests/unit-tests
 simple_suite fuzz build-san/tests/fuzz/fuzz-config --iterations "${BERTH_FUZZ_ITERATIONS:-20000}" \
-  "$src/tests/fixtures" "$src/../shared/spec/schema/test/config/good"
+  "$src/tests/fixtures"
 simple_suite libfuzzer tests/fuzz/run-libfuzzer.sh
 if [ "$(id -u)" = 0 ]; then
   catch2_suite integration build/tests/integration/integration-tests

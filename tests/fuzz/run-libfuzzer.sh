@@ -43,7 +43,7 @@ echo "run-libfuzzer: building with $cxx"
 
 mkdir "$tmp/corpus" "$tmp/artifacts"
 n=0
-for f in "$root"/tests/fixtures/*.json "$root"/../shared/spec/schema/test/config/*/*.json; do
+for f in "$root"/tests/fixtures/*.json "$root"/tests/fixtures/runtime-spec/*/*.json; do
 	[ -f "$f" ] || continue
 	n=$((n + 1))
 	cp "$f" "$tmp/corpus/seed-$n.json"

@@ -1,6 +1,5 @@
 // Helpers shared by the oci_*_test.cpp files: fixture paths and the spec's own
-// test vectors (which live beside the checkout, in ../shared, and are absent
-// from a user's clone).
+// test vectors (copied into tests/fixtures/runtime-spec).
 #pragma once
 
 #include <algorithm>
@@ -33,8 +32,7 @@ inline void skip_test(const std::string& reason) {
 
 // Why the spec's vectors are missing, for skip_test().
 inline const char* kNoVectors =
-    "runtime-spec test vectors not found at " BERTH_SOURCE_ROOT
-    "/../shared/spec/schema/test/config (they only exist beside the development checkout)";
+    "runtime-spec test vectors not found at " BERTH_SOURCE_ROOT "/tests/fixtures/runtime-spec";
 
 inline std::string read_file(const std::filesystem::path& path) {
   std::ifstream in(path, std::ios::binary);
@@ -50,7 +48,7 @@ inline std::filesystem::path fixture(const std::string& name) {
 
 // runtime-spec's schema/test/config/{good,bad}; empty path when not present.
 inline std::filesystem::path spec_vectors() {
-  const std::filesystem::path dir = std::filesystem::path(BERTH_SOURCE_ROOT "/../shared/spec/schema/test/config");
+  const std::filesystem::path dir = fixture("runtime-spec");
   return std::filesystem::is_directory(dir) ? dir : std::filesystem::path();
 }
 
