@@ -1,0 +1,107 @@
+#include "runtime/init/sync.hpp"
+
+#include <sys/socket.h>
+#include <sys/uio.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+
+#include "runtime/sys/error.hpp"
+
+namespace berth::init {
+
+namespace {
+// Kept well under the default socket buffer so a packet never blocks on size alone.
+constexpr size_t kMaxPacket = 64 * 1024;
+
+ssize_t send_packet(int sock, const iovec* iov, int iovcnt) {
+  msghdr mh{};
+  mh.msg_iov = const_cast<iovec*>(iov);
+  mh.msg_iovlen = static_cast<size_t>(iovcnt);
+  ssize_t n;
+  do n = ::sendmsg(sock, &mh, MSG_NOSIGNAL);
+  while (n < 0 && errno == EINTR);
+  return n;
+}
+
+ssize_t recv_packet(int sock, void* buf, size_t len) {
+  ssize_t n;
+  do n = ::recv(sock, buf, len, 0);
+  while (n < 0 && errno == EINTR);
+  return n;
+}
+}  // namespace
+
+std::string_view name(SyncMsg m) {
+  switch (m) {
+    case SyncMsg::Error: return "error";
+    case SyncMsg::Log: return "log";
+    case SyncMsg::Config: return "config";
+    case SyncMsg::UsermapRequest: return "usermap request";
+    case SyncMsg::UsermapDone: return "usermap done";
+    case SyncMsg::Pid: return "pid";
+    case SyncMsg::HooksRequest: return "hooks request";
+    case SyncMsg::HooksDone: return "hooks done";
+    case SyncMsg::Ready: return "ready";
+  }
+  return "unknown message";
+}
+
+void send(int sock, SyncMsg type, std::string_view payload, int errnum) {
+  SyncHeader h{type, 0, errnum, static_cast<std::uint32_t>(payload.size())};
+  const size_t first = std::min(payload.size(), kMaxPacket - sizeof h);
+  iovec iov[2] = {{&h, sizeof h}, {const_cast<char*>(payload.data()), first}};
+  if (send_packet(sock, iov, 2) < 0) throw_errno(fmt::format("sync: send {}", name(type)));
+  for (size_t off = first; off < payload.size();) {
+    const size_t n = std::min(payload.size() - off, kMaxPacket);
+    iovec more{const_cast<char*>(payload.data() + off), n};
+    if (send_packet(sock, &more, 1) < 0) throw_errno(fmt::format("sync: send {}", name(type)));
+    off += n;
+  }
+}
+
+Received recv(int sock, std::string_view what) {
+  std::string buf(kMaxPacket, '\0');
+  ssize_t n = recv_packet(sock, buf.data(), buf.size());
+  if (n < 0) throw_errno(fmt::format("sync: receive {}", what));
+  if (n == 0) throw Error(fmt::format("init exited before {}", what));
+  if (static_cast<size_t>(n) < sizeof(SyncHeader)) throw Error(fmt::format("sync: short message while waiting for {}", what));
+  SyncHeader h;
+  std::memcpy(&h, buf.data(), sizeof h);
+  Received r{h.type, h.errnum, {}};
+  r.payload.reserve(h.payload_len);
+  r.payload.append(buf.data() + sizeof h, static_cast<size_t>(n) - sizeof h);
+  while (r.payload.size() < h.payload_len) {
+    n = recv_packet(sock, buf.data(), buf.size());
+    if (n < 0) throw_errno(fmt::format("sync: receive {}", what));
+    if (n == 0) throw Error(fmt::format("init exited while sending {}", name(h.type)));
+    r.payload.append(buf.data(), static_cast<size_t>(n));
+  }
+  return r;
+}
+
+Received expect(int sock, SyncMsg want, void (*on_log)(std::string_view)) {
+  for (;;) {
+    Received m = recv(sock, name(want));
+    if (m.type == SyncMsg::Log) {
+      if (on_log) on_log(m.payload);
+      continue;
+    }
+    if (m.type == SyncMsg::Error) {
+      Error e(std::move(m.payload), m.errnum);
+      e.wrap("init");
+      throw e;
+    }
+    if (m.type != want) throw Error(fmt::format("sync: expected {}, got {}", name(want), name(m.type)));
+    return m;
+  }
+}
+
+void send_error_noexcept(int sock, std::string_view msg, int errnum) noexcept {
+  SyncHeader h{SyncMsg::Error, 0, errnum, static_cast<std::uint32_t>(std::min(msg.size(), kMaxPacket - sizeof h))};
+  iovec iov[2] = {{&h, sizeof h}, {const_cast<char*>(msg.data()), h.payload_len}};
+  (void)send_packet(sock, iov, 2);
+}
+
+}  // namespace berth::init

@@ -1,0 +1,183 @@
+#include "runtime/mount/rootfs.hpp"
+
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <unistd.h>
+
+#include <cerrno>
+
+#include <fmt/format.h>
+
+#include "runtime/mount/cgroupfs.hpp"
+#include "runtime/mount/devices.hpp"
+#include "runtime/mount/mounts.hpp"
+#include "runtime/mount/options.hpp"
+#include "runtime/mount/syscalls.hpp"
+#include "runtime/sys/error.hpp"
+#include "runtime/sys/syscalls.hpp"
+
+namespace berth::mount {
+
+namespace {
+
+std::string parent_dir(const std::string& path) {
+  const size_t slash = path.rfind('/');
+  return slash == 0 || slash == std::string::npos ? "/" : path.substr(0, slash);
+}
+
+// pivot_root(2) refuses a new root whose parent mount is shared, and a shared
+// parent would also propagate the rootfs bind to the host: make the mount that
+// holds the rootfs private. MS_PRIVATE on a path that is not a mount point is
+// EINVAL, so walk up until one is found (runc's rootfsParentMountPrivate).
+void make_parent_private(std::string path) {
+  for (;;) {
+    if (::mount(nullptr, path.c_str(), nullptr, MS_PRIVATE, nullptr) == 0) return;
+    if (errno != EINVAL || path == "/") throw_errno("make private the mount holding", path);
+    path = parent_dir(path);
+  }
+}
+
+// runc's pivotRoot: pivot_root(".", ".") stacks the old root on top of the new
+// one at "/", so no put_old directory is needed; it is then detached from
+// under us. It is made rslave first so the unmount cannot propagate to the host.
+void pivot(const std::string& rootfs) {
+  sys::Fd old_root = sys::openat(AT_FDCWD, "/", O_DIRECTORY | O_RDONLY);
+  sys::Fd new_root = sys::openat(AT_FDCWD, rootfs, O_DIRECTORY | O_RDONLY);
+  if (::fchdir(new_root.get()) < 0) throw_errno("chdir", rootfs);
+  pivot_root_to(".", ".");
+  // The kernel leaves "." at the old root today, but does not promise it.
+  if (::fchdir(old_root.get()) < 0) throw_errno("chdir to the old root");
+  mount_path(nullptr, ".", nullptr, MS_SLAVE | MS_REC);
+  detach(".");
+  if (::chdir("/") < 0) throw_errno("chdir", "/");
+}
+
+// --no-pivot (runc's msMoveRoot): chroot leaves the host's mounts reachable in
+// this mount namespace, and the kernel's "is procfs/sysfs fully visible" check
+// for new proc/sysfs mounts in the container looks at all of them: detach (or
+// cover) the host's full proc and sysfs mounts first. Then move the rootfs onto
+// "/" and chroot into it.
+void move_root(const std::string& rootfs) {
+  if (::chdir(rootfs.c_str()) < 0) throw_errno("chdir", rootfs);
+  const auto mounts = parse_mountinfo(sys::read_file(AT_FDCWD, "/proc/self/mountinfo"));
+  for (const MountInfoEntry& m : mounts) {
+    if (m.root != "/" || (m.fstype != "proc" && m.fstype != "sysfs")) continue;
+    if (m.mount_point == rootfs || m.mount_point.rfind(rootfs + "/", 0) == 0) continue;
+    if (::mount(nullptr, m.mount_point.c_str(), nullptr, MS_SLAVE | MS_REC, nullptr) < 0) {
+      if (errno == ENOENT || errno == EINVAL) continue;  // already gone with its parent
+      throw_errno("make rslave", m.mount_point);
+    }
+    if (::umount2(m.mount_point.c_str(), MNT_DETACH) < 0) {
+      if (errno != EINVAL && errno != EPERM) throw_errno("umount", m.mount_point);
+      // Not ours to unmount (locked in a user namespace): cover it.
+      mount_path("tmpfs", m.mount_point.c_str(), "tmpfs", 0);
+    }
+  }
+  mount_path(rootfs.c_str(), "/", nullptr, MS_MOVE);
+  if (::chroot(".") < 0) throw_errno("chroot", rootfs);
+  if (::chdir("/") < 0) throw_errno("chdir", "/");
+}
+
+// MS_BIND|MS_REMOUNT of the mount at `path` with `flags`, keeping the flags the
+// kernel locked when that is refused (runc's setReadonly).
+void remount_path(const std::string& path, unsigned long flags) {
+  sys::Fd fd = openat2(AT_FDCWD, path, O_PATH, RESOLVE_NO_MAGICLINKS);
+  MountOptions o;
+  o.flags = flags & ~(MS_BIND | MS_REMOUNT);
+  remount_bind(fd.get(), path, flags, o);
+}
+
+void readonly_path(const std::string& path) {
+  auto fd = try_openat2(AT_FDCWD, path, O_PATH, RESOLVE_NO_MAGICLINKS);
+  if (!fd) return;  // nothing to protect
+  const std::string self = fd_path(fd->get());
+  if (const int e = try_mount_on(self.c_str(), fd->get(), nullptr, MS_BIND | MS_REC); e != 0)
+    throw Error(describe_mount(path, path, "", MS_BIND | MS_REC), e);
+  sys::Fd top = openat2(AT_FDCWD, path, O_PATH, RESOLVE_NO_MAGICLINKS);
+  // ST_NOSUID/ST_NODEV/ST_NOEXEC have the MS_* values; keeping them avoids EPERM
+  // on locked flags and keeps the path as restricted as it was.
+  const unsigned long keep = statfs_flags(top.get(), path) & (MS_NOSUID | MS_NODEV | MS_NOEXEC);
+  mount_on(nullptr, top.get(), path, nullptr, MS_BIND | MS_REMOUNT | MS_RDONLY | keep);
+}
+
+void mask_path(const std::string& path, sys::Fd& dev_null) {
+  auto fd = try_openat2(AT_FDCWD, path, O_PATH, RESOLVE_NO_MAGICLINKS);
+  if (!fd) return;
+  struct stat st {};
+  if (::fstat(fd->get(), &st) < 0) throw_errno("stat", path);
+  if (S_ISDIR(st.st_mode)) {
+    mount_on("tmpfs", fd->get(), path, "tmpfs", MS_RDONLY);
+    return;
+  }
+  if (!dev_null.valid()) dev_null = sys::openat(AT_FDCWD, "/dev/null", O_PATH);
+  const std::string null = fd_path(dev_null.get());
+  if (const int e = try_mount_on(null.c_str(), fd->get(), nullptr, MS_BIND); e != 0)
+    throw Error(describe_mount("/dev/null", path, "", MS_BIND), e);
+}
+
+}  // namespace
+
+void prepare_rootfs(const oci::Spec& spec, const RootfsOptions& opt) {
+  // Everything that can be wrong with the spec is found before the first mount.
+  const std::vector<MountPlan> plans = plan_mounts(spec);
+  const bool setup_dev = needs_dev_setup(plans);
+  const std::vector<DeviceNode> nodes = setup_dev ? plan_devices(spec) : std::vector<DeviceNode>{};
+  if (opt.rootfs.empty() || opt.rootfs[0] != '/')
+    throw Error(fmt::format("root.path: rootfs `{}` is not an absolute path", opt.rootfs));
+
+  const bool explicit_prop = spec.linux && spec.linux->rootfs_propagation;
+  with_context(explicit_prop ? "linux.rootfsPropagation" : "rootfs propagation",
+               [&] { mount_path(nullptr, "/", nullptr, root_propagation(spec)); });
+  with_context("root.path", [&] {
+    make_parent_private(opt.rootfs);
+    mount_path(opt.rootfs.c_str(), opt.rootfs.c_str(), nullptr, MS_BIND | MS_REC);
+  });
+  sys::Fd root = sys::openat(AT_FDCWD, opt.rootfs, O_PATH | O_DIRECTORY);
+  const MountContext ctx{root.get(), opt};
+  for (const MountPlan& p : plans) with_context(fmt::format("mounts[{}]", p.index), [&] { apply_mount(p, ctx); });
+  if (setup_dev) create_devices(nodes, root.get(), opt.user_ns);
+}
+
+void enter_rootfs(const RootfsOptions& opt) {
+  with_context("enter rootfs", [&] {
+    if (opt.no_pivot)
+      move_root(opt.rootfs);
+    else
+      pivot(opt.rootfs);
+  });
+}
+
+void finish_rootfs(const oci::Spec& spec) {
+  const std::vector<MountPlan> plans = plan_mounts(spec);
+  if (const unsigned long prop = final_root_propagation(spec))
+    with_context("linux.rootfsPropagation", [&] { mount_path(nullptr, "/", nullptr, prop); });
+
+  // /dev was mounted read-write so its nodes could be created (mount_fs).
+  const MountPlan* dev = nullptr;
+  for (const MountPlan& p : plans)
+    if (p.destination == "/dev") dev = &p;
+  if (dev && dev->kind == MountKind::Tmpfs && (dev->options.flags & MS_RDONLY))
+    with_context(fmt::format("mounts[{}]", dev->index), [&] {
+      remount_path("/dev", MS_BIND | MS_REMOUNT | (dev->options.flags & ~(MS_REC | MS_REMOUNT | MS_BIND)));
+    });
+
+  if (spec.root && spec.root->readonly.value_or(false))
+    with_context("root.readonly", [&] { remount_path("/", MS_BIND | MS_REMOUNT | MS_RDONLY); });
+
+  if (spec.linux && spec.linux->readonly_paths) {
+    const auto& paths = *spec.linux->readonly_paths;
+    for (size_t i = 0; i < paths.size(); ++i)
+      with_context(fmt::format("linux.readonlyPaths[{}]", i), [&] { readonly_path(paths[i]); });
+  }
+  if (spec.linux && spec.linux->masked_paths) {
+    sys::Fd dev_null;  // opened on first use
+    const auto& paths = *spec.linux->masked_paths;
+    for (size_t i = 0; i < paths.size(); ++i)
+      with_context(fmt::format("linux.maskedPaths[{}]", i), [&] { mask_path(paths[i], dev_null); });
+  }
+}
+
+}  // namespace berth::mount
