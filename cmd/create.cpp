@@ -7,6 +7,7 @@
 #include <spdlog/spdlog.h>
 
 #include "cmd/commands.hpp"
+#include "runtime/container.hpp"
 
 namespace berth::cmd {
 
@@ -44,7 +45,7 @@ struct CreateArgs {
 
 }  // namespace
 
-int cmd_create([[maybe_unused]] const GlobalOptions& global, const std::vector<std::string>& args) {
+int cmd_create(const GlobalOptions& global, const std::vector<std::string>& args) {
   CreateArgs a;
   po::options_description flags;
   flags.add_options()
@@ -68,7 +69,15 @@ int cmd_create([[maybe_unused]] const GlobalOptions& global, const std::vector<s
   if (!positional) return 0;
   a.id = (*positional)[0];
   spdlog::debug("create `{}` from bundle `{}`", a.id, a.bundle.empty() ? "." : a.bundle);
-  not_implemented(kLifecycleIssue);
+  Factory factory(global.root);
+  factory.create({.id = a.id,
+                  .bundle = a.bundle,
+                  .console_socket = a.console_socket,
+                  .pid_file = a.pid_file,
+                  .no_pivot = a.no_pivot,
+                  .no_new_keyring = a.no_new_keyring,
+                  .preserve_fds = static_cast<int>(a.preserve_fds)});
+  return 0;
 }
 
 }  // namespace berth::cmd

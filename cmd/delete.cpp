@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "cmd/commands.hpp"
+#include "runtime/container.hpp"
 
 namespace berth::cmd {
 
@@ -32,7 +33,7 @@ struct DeleteArgs {
 
 }  // namespace
 
-int cmd_delete([[maybe_unused]] const GlobalOptions& global, const std::vector<std::string>& args) {
+int cmd_delete(const GlobalOptions& global, const std::vector<std::string>& args) {
   DeleteArgs a;
   po::options_description flags;
   flags.add_options()("force,f", flag(&a.force),
@@ -40,7 +41,11 @@ int cmd_delete([[maybe_unused]] const GlobalOptions& global, const std::vector<s
   const auto positional = parse_command(kDeleteCommand, flags, args);
   if (!positional) return 0;
   a.id = (*positional)[0];
-  not_implemented(kLifecycleIssue);
+  Factory factory(global.root);
+  // As runc: --force on a container that does not exist is not an error.
+  if (a.force && !factory.exists(a.id)) return 0;
+  factory.load(a.id).destroy(a.force);
+  return 0;
 }
 
 }  // namespace berth::cmd

@@ -1,10 +1,11 @@
 // berth init: the hidden stage a container's init process re-execs into
-// (runc init). It is reserved here so that no public command can take its
-// name; the real stage lands with the container lifecycle.
+// (runc init). main() enters runtime/init directly when the sync fd is set;
+// reaching this command means a user typed it.
 #include <string>
 #include <vector>
 
 #include "cmd/commands.hpp"
+#include "runtime/sys/error.hpp"
 
 namespace berth::cmd {
 
@@ -20,7 +21,7 @@ const CommandInfo kInitCommand{
 int cmd_init([[maybe_unused]] const GlobalOptions& global, const std::vector<std::string>& args) {
   const po::options_description flags;
   if (!parse_command(kInitCommand, flags, args)) return 0;
-  not_implemented(kLifecycleIssue);
+  throw Error("this is berth's internal init stage, started by create and run; it is not a user command");
 }
 
 }  // namespace berth::cmd

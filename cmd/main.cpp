@@ -8,6 +8,8 @@
 #include <algorithm>
 #include <array>
 #include <cstdio>
+#include <cstdlib>
+#include <cstring>
 #include <exception>
 #include <string>
 #include <string_view>
@@ -22,6 +24,7 @@
 #include "cmd/log.hpp"
 #include "cmd/options.hpp"
 #include "cmd/version.hpp"
+#include "runtime/init/init.hpp"
 #include "runtime/sys/error.hpp"
 
 namespace berth::cmd {
@@ -206,6 +209,10 @@ int run(const std::vector<std::string>& argv) {
 
 int main(int argc, char** argv) {
   namespace cmd = berth::cmd;
+  // The init stage is on every container's start path: straight in, no option parsing or
+  // logging set-up. Without its sync fd `berth init` is a user's mistake, reported below.
+  if (argc == 2 && std::strcmp(argv[1], "init") == 0 && std::getenv("_BERTH_SYNC_FD") != nullptr)
+    berth::init::init_main();
   int status = 1;
   try {
     cmd::setup_default_logging();

@@ -1,10 +1,17 @@
 // berth run: create + start, then wait for the container's process unless
 // --detach (runc run).
+#include <sys/prctl.h>
+
 #include <climits>
 #include <string>
 #include <vector>
 
+#include <spdlog/spdlog.h>
+
 #include "cmd/commands.hpp"
+#include "runtime/container.hpp"
+#include "runtime/signal_proxy.hpp"
+#include "runtime/sys/error.hpp"
 
 namespace berth::cmd {
 
@@ -43,9 +50,18 @@ struct RunArgs {
   unsigned preserve_fds = 0;
 };
 
+// After a failure, the original error is the one to report.
+void destroy_quietly(Container& c) noexcept {
+  try {
+    c.destroy(true);
+  } catch (const std::exception& e) {
+    spdlog::warn("delete container `{}` after failed run: {}", c.id(), e.what());
+  }
+}
+
 }  // namespace
 
-int cmd_run([[maybe_unused]] const GlobalOptions& global, const std::vector<std::string>& args) {
+int cmd_run(const GlobalOptions& global, const std::vector<std::string>& args) {
   RunArgs a;
   po::options_description flags;
   flags.add_options()
@@ -71,7 +87,33 @@ int cmd_run([[maybe_unused]] const GlobalOptions& global, const std::vector<std:
   const auto positional = parse_command(kRunCommand, flags, args);
   if (!positional) return 0;
   a.id = (*positional)[0];
-  not_implemented(kLifecycleIssue);
+  // Processes the container leaves behind (no pid namespace) are reparented to us and reaped.
+  if (!a.no_subreaper && !a.detach && ::prctl(PR_SET_CHILD_SUBREAPER, 1) < 0) throw_errno("prctl PR_SET_CHILD_SUBREAPER");
+  Factory factory(global.root);
+  Container c = factory.create({.id = a.id,
+                                .bundle = a.bundle,
+                                .console_socket = a.console_socket,
+                                .pid_file = a.pid_file,
+                                .no_pivot = a.no_pivot,
+                                .no_new_keyring = a.no_new_keyring,
+                                .preserve_fds = static_cast<int>(a.preserve_fds)});
+  if (a.detach) {
+    c.start();
+    return 0;
+  }
+  int status;
+  {
+    SignalProxy proxy;
+    try {
+      c.start();
+      status = proxy.forward_until_exit(c.pid());
+    } catch (...) {
+      if (!a.keep) destroy_quietly(c);
+      throw;
+    }
+  }
+  if (!a.keep) c.destroy(true);
+  return status;
 }
 
 }  // namespace berth::cmd

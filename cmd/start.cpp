@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "cmd/commands.hpp"
+#include "runtime/container.hpp"
 
 namespace berth::cmd {
 
@@ -28,13 +29,14 @@ struct StartArgs {
 
 }  // namespace
 
-int cmd_start([[maybe_unused]] const GlobalOptions& global, const std::vector<std::string>& args) {
+int cmd_start(const GlobalOptions& global, const std::vector<std::string>& args) {
   StartArgs a;
   const po::options_description flags;
   const auto positional = parse_command(kStartCommand, flags, args);
   if (!positional) return 0;
   a.id = (*positional)[0];
-  not_implemented(kLifecycleIssue);
+  Factory(global.root).load(a.id).start();
+  return 0;
 }
 
 }  // namespace berth::cmd

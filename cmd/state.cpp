@@ -2,7 +2,11 @@
 #include <string>
 #include <vector>
 
+#include <fmt/format.h>
+
 #include "cmd/commands.hpp"
+#include "oci/json.hpp"
+#include "runtime/container.hpp"
 
 namespace berth::cmd {
 
@@ -26,13 +30,27 @@ struct StateArgs {
 
 }  // namespace
 
-int cmd_state([[maybe_unused]] const GlobalOptions& global, const std::vector<std::string>& args) {
+// runc prints the state with json.MarshalIndent(v, "", "  "). Raw tabs only occur as
+// indentation: inside strings they are escaped.
+std::string two_space_indent(const std::string& tabbed) {
+  std::string out;
+  out.reserve(tabbed.size() + tabbed.size() / 8);
+  for (char c : tabbed) {
+    if (c == '\t') out += "  ";
+    else out += c;
+  }
+  return out;
+}
+
+int cmd_state(const GlobalOptions& global, const std::vector<std::string>& args) {
   StateArgs a;
   const po::options_description flags;
   const auto positional = parse_command(kStateCommand, flags, args);
   if (!positional) return 0;
   a.id = (*positional)[0];
-  not_implemented(kLifecycleIssue);
+  const oci::State st = Factory(global.root).load(a.id).state();
+  fmt::print("{}\n", two_space_indent(oci::pretty_json(oci::to_json(st))));
+  return 0;
 }
 
 }  // namespace berth::cmd

@@ -1,5 +1,6 @@
 #!/bin/sh
-# Installs the build dependencies, builds berth, prepares a busybox bundle and shows berth at work.
+# Installs the build dependencies, builds berth, prepares a busybox bundle and runs a container
+# from it, printing the container's output.
 #   contrib/demo.sh [--no-install]
 set -eu
 cd "$(dirname "$0")/.."
@@ -8,20 +9,19 @@ cd "$(dirname "$0")/.."
 ninja -C build >/dev/null
 berth=$(pwd)/build/cmd/berth
 
-# The bundle: a rootfs holding Debian's static busybox and its applet links, plus berth's
-# default config.json.
+# The bundle: a rootfs holding Debian's static busybox and its applet links, and berth's
+# default config.json (as `berth spec` writes it, without a terminal) running /demo.sh.
 bundle=${BERTH_DEMO_BUNDLE:-/tmp/berth-demo}
-rm -rf "$bundle"
-mkdir -p "$bundle/rootfs/bin" "$bundle/rootfs/proc" "$bundle/rootfs/sys" "$bundle/rootfs/dev" \
-  "$bundle/rootfs/tmp" "$bundle/rootfs/etc"
-cp /bin/busybox "$bundle/rootfs/bin/busybox"
-for applet in $(/bin/busybox --list); do
-  [ "$applet" = busybox ] || ln -sf busybox "$bundle/rootfs/bin/$applet"
-done
-echo "root:x:0:0:root:/root:/bin/sh" > "$bundle/rootfs/etc/passwd"
-echo "root:x:0:" > "$bundle/rootfs/etc/group"
+contrib/busybox-bundle.sh "$bundle" "$berth"
+cat > "$bundle/rootfs/demo.sh" <<'SCRIPT'
+echo "hello from a berth container"
+echo "hostname: $(hostname)"
+id
+echo "processes (its own pid namespace):"
+ps
+SCRIPT
+sed -i 's|"sh"$|"sh", "/demo.sh"|' "$bundle/config.json"
 
 "$berth" --version
-"$berth" spec --bundle "$bundle"
-echo "--- $bundle/config.json (berth spec)"
-cat "$bundle/config.json"
+echo "--- berth run (bundle $bundle)"
+"$berth" --root "${BERTH_DEMO_ROOT:-/run/berth}" run --bundle "$bundle" "berth-demo-$$"

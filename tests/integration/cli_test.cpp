@@ -379,15 +379,6 @@ TEST_CASE("flag values are checked and name the flag", "[cli]") {
 
 TEST_CASE("commands still to come fail naming their issue", "[cli]") {
   const std::vector<std::pair<std::vector<std::string>, std::string>> cases = {
-      {{"create", "--bundle", "/b", "--pid-file=/p", "--no-pivot", "--preserve-fds", "2", "abc"}, "#3"},
-      {{"start", "abc"}, "#3"},
-      {{"run", "-d", "--keep", "-b", "/b", "abc"}, "#3"},
-      {{"run", "--detach=false", "abc"}, "#3"},
-      {{"state", "abc"}, "#3"},
-      {{"kill", "abc"}, "#3"},
-      {{"kill", "abc", "KILL", "--all"}, "#3"},  // flags may follow arguments, as in runc
-      {{"delete", "-f", "abc"}, "#3"},
-      {{"list", "-q", "--format", "json"}, "#3"},
       {{"exec", "-t", "-e", "A=1", "--env", "B=2", "-u", "1:2", "abc", "ls", "-l", "--foo"}, "#7"},
       {{"exec", "-p", "/process.json", "abc"}, "#7"},
       {{"ps", "abc", "-ef"}, "#5"},
@@ -406,10 +397,46 @@ TEST_CASE("commands still to come fail naming their issue", "[cli]") {
   }
 }
 
-TEST_CASE("the hidden init command is reserved", "[cli]") {
+TEST_CASE("lifecycle commands take runc's flags and name a missing bundle or container", "[cli]") {
+  TempDir tmp;
+  const std::string root = (tmp / "root").string();
+  const std::vector<std::pair<std::vector<std::string>, std::string>> cases = {
+      {{"create", "--bundle", "/nonexistent-b", "--pid-file=/p", "--no-pivot", "--preserve-fds", "2", "abc"},
+       "berth create: bundle: resolve `/nonexistent-b`: No such file or directory\n"},
+      {{"run", "-d", "--keep", "-b", "/nonexistent-b", "abc"},
+       "berth run: bundle: resolve `/nonexistent-b`: No such file or directory\n"},
+      {{"start", "abc"}, "berth start: container `abc` does not exist\n"},
+      {{"state", "abc"}, "berth state: container `abc` does not exist\n"},
+      {{"kill", "abc"}, "berth kill: container `abc` does not exist\n"},
+      {{"kill", "abc", "KILL", "--all"}, "berth kill: container `abc` does not exist\n"},  // flags after arguments
+      {{"kill", "abc", "SIGNOPE"}, "berth kill: unknown signal \"SIGNOPE\"\n"},
+      {{"delete", "abc"}, "berth delete: container `abc` does not exist\n"},
+      {{"state", "../abc"}, "berth state: container id `../abc`: invalid character `/`"},
+  };
+  for (const auto& [args, err] : cases) {
+    INFO(args[0] << " ...");
+    std::vector<std::string> argv{"--root", root};
+    argv.insert(argv.end(), args.begin(), args.end());
+    const RunResult r = run_berth(argv);
+    CHECK(r.exit_code == 1);
+    CHECK(r.err.rfind(err, 0) == 0);
+  }
+  // As runc: deleting a missing container with --force succeeds; list on an empty root.
+  CHECK(run_berth({"--root", root, "delete", "-f", "abc"}).exit_code == 0);
+  RunResult l = run_berth({"--root", root, "list", "-q"});
+  CHECK(l.exit_code == 0);
+  CHECK(l.out.empty());
+  l = run_berth({"--root", root, "list", "--format", "json"});
+  CHECK(l.out == "null\n");
+  l = run_berth({"--root", root, "list"});
+  CHECK(l.out == "ID          PID         STATUS      BUNDLE      CREATED     OWNER\n");
+  CHECK_FALSE(std::filesystem::exists(tmp / "root" / "abc"));
+}
+
+TEST_CASE("the hidden init command is not for users", "[cli]") {
   const RunResult r = run_berth({"init"});
   CHECK(r.exit_code == 1);
-  CHECK(r.err.find("berth init: not implemented yet") == 0);
+  CHECK(r.err.find("berth init: this is berth's internal init stage") == 0);
 }
 
 TEST_CASE("--log-format json writes one logrus JSON object per line", "[cli][log]") {
@@ -422,7 +449,7 @@ TEST_CASE("--log-format json writes one logrus JSON object per line", "[cli][log
   CHECK(r.err.find("unknown command") != std::string::npos);  // errors also go to stderr
   r = run_berth({"--debug", "--log", log.string(), "--log-format=json", "state", "abc"});
   CHECK(r.exit_code == 1);
-  CHECK(r.err == "berth state: not implemented yet (lands with issue #3, the container lifecycle)\n");
+  CHECK(r.err == "berth state: container `abc` does not exist\n");
 
   const std::vector<std::string> lines = split_lines(berth::test::read_file(log));
   REQUIRE(lines.size() >= 3);  // appended: both runs, debug lines of the second
@@ -450,7 +477,7 @@ TEST_CASE("--log-format json writes one logrus JSON object per line", "[cli][log
   CHECK(levels == std::set<std::string>{"debug", "error"});
   CHECK(messages.front().find("unknown command \"b\"a\\d\n<&>\xc3\xa9\xef\xbf\xbd\"") == 0);
   CHECK(lines.front().find("\\u003c\\u0026\\u003e") != std::string::npos);  // Go's HTML-safe escapes
-  CHECK(messages.back() == "not implemented yet (lands with issue #3, the container lifecycle)");
+  CHECK(messages.back() == "container `abc` does not exist");
 }
 
 TEST_CASE("--log-format text writes logrus text lines", "[cli][log]") {
@@ -458,7 +485,7 @@ TEST_CASE("--log-format text writes logrus text lines", "[cli][log]") {
   const auto log = tmp / "log.txt";
   const RunResult r = run_berth({"--log", log.string(), "start", "abc"});
   CHECK(r.exit_code == 1);
-  CHECK(r.err == "berth start: not implemented yet (lands with issue #3, the container lifecycle)\n");
+  CHECK(r.err == "berth start: container `abc` does not exist\n");
   const std::vector<std::string> lines = split_lines(berth::test::read_file(log));
   REQUIRE(lines.size() == 1);  // no debug lines without --debug
   // time="..." level=error msg=...
@@ -469,7 +496,7 @@ TEST_CASE("--log-format text writes logrus text lines", "[cli][log]") {
   CHECK(is_rfc3339(std::string_view(line).substr(6, time_end - 6)));
   const std::string rest = line.substr(time_end + 1);
   REQUIRE(rest.rfind(" level=error msg=", 0) == 0);
-  CHECK(rest.substr(std::string_view(" level=error msg=").size()) == "\"not implemented yet (lands with issue #3, the container lifecycle)\"");
+  CHECK(rest.substr(std::string_view(" level=error msg=").size()) == "\"container `abc` does not exist\"");
 
   // level=error is bare (only [A-Za-z0-9-._/@^+]); other values use Go's %q.
   const RunResult bare = run_berth({"--log", log.string(), "x/y"});

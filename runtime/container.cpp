@@ -1,0 +1,341 @@
+#include "runtime/container.hpp"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <climits>
+#include <cstdlib>
+#include <ctime>
+
+#include <boost/json.hpp>
+#include <dirent.h>
+#include <spdlog/spdlog.h>
+
+#include "oci/json.hpp"
+#include "oci/validate.hpp"
+#include "runtime/hooks.hpp"
+#include "runtime/init/init.hpp"
+#include "runtime/namespaces.hpp"
+#include "runtime/proc.hpp"
+#include "runtime/spawn.hpp"
+#include "runtime/sys/dir.hpp"
+#include "runtime/sys/error.hpp"
+#include "runtime/sys/syscalls.hpp"
+
+namespace json = boost::json;
+
+namespace berth {
+
+namespace {
+
+constexpr const char* kExecFifo = "exec.fifo";
+constexpr const char* kSpecVersion = "1.3.0";
+
+std::string now_rfc3339() {
+  timespec ts;
+  ::clock_gettime(CLOCK_REALTIME, &ts);
+  tm t;
+  ::gmtime_r(&ts.tv_sec, &t);
+  return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:09}Z", t.tm_year + 1900, t.tm_mon + 1, t.tm_mday,
+                     t.tm_hour, t.tm_min, t.tm_sec, ts.tv_nsec);
+}
+
+std::string real_path(const std::string& p, std::string_view what) {
+  char buf[PATH_MAX];
+  if (!::realpath(p.c_str(), buf)) throw_errno(fmt::format("{}: resolve", what), p);
+  return buf;
+}
+
+std::optional<oci::Hooks> hooks_from_record(const ContainerRecord& r) {
+  if (!r.hooks.is_object()) return std::nullopt;
+  json::object doc{{"ociVersion", kSpecVersion}, {"hooks", r.hooks}};
+  return oci::decode_config(doc).hooks;
+}
+
+json::value hooks_to_json(const std::optional<oci::Hooks>& h) {
+  if (!h) return nullptr;
+  oci::Spec s;
+  s.oci_version = kSpecVersion;
+  s.hooks = h;
+  json::value v = oci::to_json(s);
+  if (const json::value* x = v.as_object().if_contains("hooks")) return *x;
+  return nullptr;
+}
+
+oci::State make_state(const ContainerRecord& r, oci::Status status) {
+  oci::State s;
+  s.oci_version = kSpecVersion;
+  s.id = r.id;
+  s.status = status;
+  if (status != oci::Status::Stopped && r.pid > 0) s.pid = r.pid;
+  s.bundle = r.bundle;
+  s.annotations = r.annotations;
+  s.rootfs = r.rootfs;
+  s.created = r.created;
+  s.owner = r.owner;
+  return s;
+}
+
+void write_pid_file(const std::string& path, pid_t pid) {
+  const std::string tmp = path + ".berth-tmp";
+  {
+    sys::Fd fd = sys::openat(AT_FDCWD, tmp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    sys::write_all(fd.get(), std::to_string(pid), tmp);
+  }
+  if (::rename(tmp.c_str(), path.c_str()) < 0) {
+    const int e = errno;
+    ::unlink(tmp.c_str());
+    throw Error(fmt::format("pid file: rename `{}`", path), e);
+  }
+}
+
+// Waits until the process behind pidfd has exited, up to timeout.
+bool wait_exit(int pidfd, std::chrono::milliseconds timeout) {
+  pollfd p{pidfd, POLLIN, 0};
+  for (;;) {
+    const int r = ::poll(&p, 1, static_cast<int>(timeout.count()));
+    if (r < 0 && errno == EINTR) continue;
+    return r > 0;
+  }
+}
+
+// Every process whose pid namespace is `pid_ns` ("pid:[inode]").
+std::vector<pid_t> processes_in_pid_ns(const std::string& pid_ns) {
+  std::vector<pid_t> out;
+  DIR* d = ::opendir("/proc");
+  if (!d) throw_errno("opendir", "/proc");
+  sys::Dir guard(d);
+  while (dirent* e = ::readdir(d)) {
+    char* end;
+    const long pid = std::strtol(e->d_name, &end, 10);
+    if (*end || pid <= 0) continue;
+    auto id = proc::ns_id(static_cast<pid_t>(pid), "pid");
+    if (id && *id == pid_ns) out.push_back(static_cast<pid_t>(pid));
+  }
+  return out;
+}
+
+// config.md: a failing poststart or poststop hook is logged as a warning and the remaining hooks
+// and the lifecycle go on.
+void run_hooks_warn(const std::vector<oci::Hook>& hooks, std::string_view kind, const std::string& state) {
+  for (size_t i = 0; i < hooks.size(); ++i) {
+    try {
+      hooks::run(hooks[i], state);
+    } catch (const Error& e) {
+      spdlog::warn("hooks.{}[{}]: {}", kind, i, e.what());
+    }
+  }
+}
+
+}  // namespace
+
+std::string state_json(const oci::State& s) { return json::serialize(oci::to_json(s)); }
+
+// ---- Factory ---------------------------------------------------------------------------
+
+Container Factory::create(const CreateOptions& opts) {
+  validate_container_id(opts.id);
+  const std::string bundle = real_path(opts.bundle.empty() ? "." : opts.bundle, "bundle");
+  const std::string config_path = bundle + "/config.json";
+  const std::string config_text = sys::read_file(AT_FDCWD, config_path);
+  const oci::Spec spec = with_context(fmt::format("`{}`", config_path), [&] {
+    oci::Spec s = oci::parse_config(config_text);
+    oci::validate(s);
+    if (!s.process) throw Error("process: required to create a container");
+    if (!ns::creates(s, oci::NamespaceType::Mount))
+      throw Error("linux.namespaces: berth needs a new mount namespace to set up the rootfs");
+    if (s.process->terminal.value_or(false) && opts.console_socket.empty())
+      throw Error("process.terminal: a terminal needs --console-socket (or `berth run` in the foreground)");
+    return s;
+  });
+  const std::string& root_path = spec.root->path;
+  const std::string rootfs =
+      real_path(root_path.starts_with('/') ? root_path : bundle + "/" + root_path, "root.path");
+  ns::Plan plan = ns::plan(spec);
+
+  StateDir dir = StateDir::create(root_, opts.id);
+  ContainerRecord rec;
+  rec.id = opts.id;
+  rec.bundle = bundle;
+  rec.rootfs = rootfs;
+  rec.created = now_rfc3339();
+  if (spec.annotations) rec.annotations = *spec.annotations;
+  rec.hooks = hooks_to_json(spec.hooks);
+  rec.has_pid_ns = ns::has(spec, oci::NamespaceType::Pid);
+  pid_t pid = -1;
+  try {
+    // As runc: the container's root owns the fifo and init reopens it through an O_PATH fd after
+    // dropping privileges, so neither the state directory (0700) nor the user matter.
+    const std::string fifo_path = dir.path() + "/" + kExecFifo;
+    if (::mkfifoat(dir.fd(), kExecFifo, 0622) < 0) throw_errno("mkfifo", fifo_path);
+    if (::fchmodat(dir.fd(), kExecFifo, 0622, 0) < 0) throw_errno("chmod", fifo_path);  // past the umask
+    if (ns::has(spec, oci::NamespaceType::User)) {
+      const auto uid = ns::host_id(spec.linux->uid_mappings, 0), gid = ns::host_id(spec.linux->gid_mappings, 0);
+      if (::fchownat(dir.fd(), kExecFifo, uid.value_or(0), gid.value_or(0), 0) < 0) throw_errno("chown", fifo_path);
+    }
+    sys::Fd fifo = sys::openat(dir.fd(), kExecFifo, O_PATH | O_CLOEXEC);
+    init::Envelope env{opts.id,           bundle,           rootfs, opts.no_pivot,
+                       opts.no_new_keyring, opts.preserve_fds, spdlog::should_log(spdlog::level::debug)};
+    SpawnRequest req;
+    req.spec = &spec;
+    req.config_text = config_text;
+    req.envelope = init::encode_envelope(env);
+    req.plan = &plan;
+    req.fifo_fd = fifo.get();
+    req.preserve_fds = opts.preserve_fds;
+    req.runtime_hooks = [&](pid_t p) {
+      pid = p;
+      rec.pid = p;
+      const std::string s = state_json(make_state(rec, oci::Status::Creating));
+      if (spec.hooks) {
+        hooks::run_all(spec.hooks->prestart, "prestart", s);
+        hooks::run_all(spec.hooks->create_runtime, "createRuntime", s);
+      }
+      return s;
+    };
+    const Spawned sp = spawn_init(req);
+    pid = sp.pid;
+    rec.pid = sp.pid;
+    auto st = proc::start_time(sp.pid);
+    if (!st) throw Error(fmt::format("init (pid {}) exited during create", sp.pid));
+    rec.init_start_time = *st;
+    if (rec.has_pid_ns) rec.pid_ns = proc::ns_id(sp.pid, "pid").value_or("");
+    dir.write_record(rec);
+    if (!opts.pid_file.empty()) with_context("--pid-file", [&] { write_pid_file(opts.pid_file, sp.pid); });
+  } catch (...) {
+    if (pid > 0) {
+      ::kill(pid, SIGKILL);
+      int ws;
+      ::waitpid(pid, &ws, 0);  // our child (or reparented to us): reap it
+    }
+    try {
+      dir.remove();
+    } catch (const Error&) {
+      // The original error is the one to report; the directory is a leftover `delete` removes.
+    }
+    throw;
+  }
+  return Container(root_, std::move(rec));
+}
+
+Container Factory::load(const std::string& id) const {
+  StateDir dir = StateDir::open(root_, id);
+  auto rec = dir.read_record();
+  if (!rec) {
+    // create died before writing state.json: still a container `delete` can remove.
+    ContainerRecord r;
+    r.id = id;
+    return Container(root_, std::move(r));
+  }
+  return Container(root_, std::move(*rec));
+}
+
+bool Factory::exists(const std::string& id) const {
+  validate_container_id(id);
+  struct stat st;
+  return ::fstatat(AT_FDCWD, (root_ + "/" + id).c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode);
+}
+
+std::vector<Container> Factory::list() const {
+  std::vector<Container> out;
+  for (const auto& id : StateDir::list(root_)) {
+    try {
+      out.push_back(load(id));
+    } catch (const Error&) {
+      // Removed while we listed, or not a container directory: not listed.
+    }
+  }
+  return out;
+}
+
+// ---- Container -------------------------------------------------------------------------
+
+oci::Status Container::status_locked(const StateDir& dir) const {
+  if (record_.pid <= 0 || !proc::alive(record_.pid, record_.init_start_time)) return oci::Status::Stopped;
+  struct stat st;
+  if (::fstatat(dir.fd(), kExecFifo, &st, 0) == 0) return oci::Status::Created;
+  return oci::Status::Running;
+}
+
+oci::Status Container::status() const {
+  StateDir dir = StateDir::open(root_, record_.id);
+  return status_locked(dir);
+}
+
+oci::State Container::state() const { return make_state(record_, status()); }
+
+void Container::start() {
+  StateDir dir = StateDir::open(root_, record_.id);
+  const oci::Status st = status_locked(dir);
+  if (st != oci::Status::Created)
+    throw Error(fmt::format("container `{}` is {}, not created: cannot start", record_.id, oci::to_string(st)));
+  sys::Fd pidfd = sys::pidfd_open(record_.pid);
+  sys::Fd fifo = sys::openat(dir.fd(), kExecFifo, O_RDONLY | O_NONBLOCK);
+  // init is blocked opening the fifo for writing; it writes one byte once we are a reader.
+  pollfd p[2] = {{fifo.get(), POLLIN, 0}, {pidfd.get(), POLLIN, 0}};
+  for (;;) {
+    const int r = ::poll(p, 2, -1);
+    if (r < 0 && errno == EINTR) continue;
+    if (r < 0) throw_errno("poll", dir.path() + "/" + kExecFifo);
+    if (p[0].revents & POLLIN) break;
+    if (p[1].revents) throw Error(fmt::format("container `{}`: init exited before start", record_.id));
+  }
+  char c;
+  if (::read(fifo.get(), &c, 1) != 1) throw_errno("read", dir.path() + "/" + kExecFifo);
+  if (::unlinkat(dir.fd(), kExecFifo, 0) < 0) throw_errno("unlink", dir.path() + "/" + kExecFifo);
+  if (auto h = hooks_from_record(record_); h && h->poststart)
+    run_hooks_warn(*h->poststart, "poststart", state_json(make_state(record_, oci::Status::Running)));
+}
+
+void Container::signal(int sig, bool all) {
+  StateDir dir = StateDir::open(root_, record_.id);
+  const oci::Status st = status_locked(dir);
+  if (st == oci::Status::Stopped) throw Error(fmt::format("container `{}` is not running", record_.id));
+  if (all && !record_.has_pid_ns) {
+    throw Error(fmt::format("kill --all: container `{}` shares the host's pid namespace; signalling all its processes needs its cgroup (issue #5)",
+                            record_.id));
+  }
+  sys::Fd pidfd = sys::pidfd_open(record_.pid);
+  // The pidfd pins the process: check it is still our init, then signal through it.
+  if (!proc::alive(record_.pid, record_.init_start_time))
+    throw Error(fmt::format("container `{}` is not running", record_.id));
+  if (all) {
+    for (pid_t p : processes_in_pid_ns(record_.pid_ns))
+      if (p != record_.pid) ::kill(p, sig);
+  }
+  sys::pidfd_send_signal(pidfd.get(), sig);
+}
+
+void Container::destroy(bool force) {
+  StateDir dir = StateDir::open(root_, record_.id);
+  const oci::Status st = status_locked(dir);
+  if (st == oci::Status::Running && !force)
+    throw Error(fmt::format("cannot delete container `{}` that is not stopped: {} (use --force)", record_.id,
+                            oci::to_string(st)));
+  if (st != oci::Status::Stopped) {
+    // A created container is killed as runc does; a running one only with --force.
+    sys::Fd pidfd = sys::pidfd_open(record_.pid);
+    if (proc::alive(record_.pid, record_.init_start_time)) {
+      ::syscall(SYS_pidfd_send_signal, pidfd.get(), SIGKILL, nullptr, 0);
+      if (!wait_exit(pidfd.get(), std::chrono::seconds(10)))
+        throw Error(fmt::format("container `{}`: init (pid {}) did not exit after SIGKILL", record_.id, record_.pid));
+    }
+  }
+  std::optional<oci::Hooks> h = hooks_from_record(record_);
+  dir.remove();
+  if (h && h->poststop) run_hooks_warn(*h->poststop, "poststop", state_json(make_state(record_, oci::Status::Stopped)));
+}
+
+int Container::wait() {
+  const int st = sys::waitpid(record_.pid);
+  return sys::exit_status(st);
+}
+
+}  // namespace berth

@@ -1,0 +1,80 @@
+// berth's library API, in the spirit of runc's libcontainer: a Factory rooted at the state
+// directory creates and loads Containers; a Container reports its state, starts its process,
+// is signalled and destroyed. The CLI (cmd/) only parses flags and calls these.
+//
+//   berth::Factory f("/run/berth");
+//   berth::Container c = f.create({.id = "demo", .bundle = "/tmp/bundle"});
+//   c.start();
+//   int status = c.wait();        // only in the process that created it
+//   c.destroy(false);
+#pragma once
+
+#include <sys/types.h>
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "oci/state.hpp"
+#include "runtime/state_store.hpp"
+
+namespace berth {
+
+struct CreateOptions {
+  std::string id;
+  std::string bundle;          // default: the current directory
+  std::string console_socket;  // AF_UNIX socket that receives the pty master (terminal: true)
+  std::string pid_file;        // written with the container's pid once created
+  bool no_pivot = false;       // MS_MOVE + chroot instead of pivot_root
+  bool no_new_keyring = false;
+  int preserve_fds = 0;        // fds 3 .. 3+N-1 pass through to the container process
+};
+
+class Container {
+ public:
+  const std::string& id() const { return record_.id; }
+  pid_t pid() const { return record_.pid; }
+  oci::Status status() const;
+  // The state document: the spec's fields plus runc's rootfs, created and owner.
+  oci::State state() const;
+
+  // Lets the created container's process run (opens exec.fifo), then runs poststart hooks.
+  void start();
+  // Sends sig to the container's init; with all, to every process of the container.
+  void signal(int sig, bool all = false);
+  // Removes the container. A running (or paused) container needs force, which kills it first.
+  void destroy(bool force);
+  // Waits for the container's init to exit and returns its exit status (128+N for signal N).
+  // Only in the process that created the container (it is our child or we are its subreaper).
+  int wait();
+
+ private:
+  friend class Factory;
+  Container(std::string root, ContainerRecord record) : root_(std::move(root)), record_(std::move(record)) {}
+  oci::Status status_locked(const StateDir& dir) const;
+  std::string root_;
+  ContainerRecord record_;
+};
+
+class Factory {
+ public:
+  explicit Factory(std::string root) : root_(std::move(root)) {}
+  const std::string& root() const { return root_; }
+
+  // Sets a container up and leaves its process waiting for start(). On any failure nothing is
+  // left behind: no state directory, process, mount or fd.
+  Container create(const CreateOptions& opts);
+  Container load(const std::string& id) const;
+  // Whether a container (possibly half-created) holds this ID.
+  bool exists(const std::string& id) const;
+  // Every container under the root, by ID.
+  std::vector<Container> list() const;
+
+ private:
+  std::string root_;
+};
+
+// The state document serialised for hooks' stdin.
+std::string state_json(const oci::State& s);
+
+}  // namespace berth

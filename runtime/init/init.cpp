@@ -1,0 +1,261 @@
+#include "runtime/init/init.hpp"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <linux/keyctl.h>
+
+#include <cerrno>
+#include <cstdlib>
+
+#include <boost/json.hpp>
+#include <spdlog/sinks/base_sink.h>
+#include <spdlog/spdlog.h>
+
+#include "oci/spec.hpp"
+#include "runtime/hooks.hpp"
+#include "runtime/init/sync.hpp"
+#include "runtime/mount/rootfs.hpp"
+#include "runtime/namespaces.hpp"
+#include "runtime/netlink/link.hpp"
+#include "runtime/process/attributes.hpp"
+#include "runtime/sys/error.hpp"
+#include "runtime/sys/syscalls.hpp"
+
+namespace json = boost::json;
+
+namespace berth::init {
+
+std::string encode_envelope(const Envelope& e) {
+  json::object o;
+  o["id"] = e.id;
+  o["bundle"] = e.bundle;
+  o["rootfs"] = e.rootfs;
+  o["noPivot"] = e.no_pivot;
+  o["noNewKeyring"] = e.no_new_keyring;
+  o["preserveFds"] = e.preserve_fds;
+  o["debug"] = e.debug;
+  return json::serialize(o);
+}
+
+Envelope decode_envelope(std::string_view text) {
+  boost::system::error_code ec;
+  const json::value v = json::parse(text, ec);
+  if (ec || !v.is_object()) throw Error("sync: malformed config envelope");
+  const json::object& o = v.get_object();
+  Envelope e;
+  auto str = [&](const char* k) {
+    const json::value* x = o.if_contains(k);
+    return x && x->is_string() ? std::string(x->get_string()) : std::string();
+  };
+  auto boolean = [&](const char* k) {
+    const json::value* x = o.if_contains(k);
+    return x && x->is_bool() && x->get_bool();
+  };
+  e.id = str("id");
+  e.bundle = str("bundle");
+  e.rootfs = str("rootfs");
+  e.no_pivot = boolean("noPivot");
+  e.no_new_keyring = boolean("noNewKeyring");
+  e.debug = boolean("debug");
+  if (const json::value* x = o.if_contains("preserveFds"); x && x->is_int64()) e.preserve_fds = static_cast<int>(x->get_int64());
+  return e;
+}
+
+namespace {
+
+// Once Ready is sent the parent stops listening: later errors can only go to stderr.
+bool g_ready_sent = false;
+
+// spdlog in the init stage: lines go to the parent over the sync socket (and so to --log),
+// never to stderr, which is the container's. After Ready, stderr is the only place left.
+class SyncSink final : public spdlog::sinks::base_sink<spdlog::details::null_mutex> {
+ public:
+  explicit SyncSink(int sock) : sock_(sock) {}
+
+ protected:
+  void sink_it_(const spdlog::details::log_msg& msg) override {
+    const auto level = spdlog::level::to_string_view(msg.level);
+    const std::string line = fmt::format("{} {}", std::string_view(level.data(), level.size()),
+                                         std::string_view(msg.payload.data(), msg.payload.size()));
+    if (!g_ready_sent) {
+      try {
+        send(sock_, SyncMsg::Log, line);
+        return;
+      } catch (const Error&) {
+        // The parent is gone: fall through to stderr.
+      }
+    }
+    const std::string out = fmt::format("berth init: {}\n", line);
+    (void)!::write(2, out.data(), out.size());
+  }
+  void flush_() override {}
+
+ private:
+  int sock_;
+};
+
+int env_fd(const char* name) {
+  const char* v = ::getenv(name);
+  if (!v) return -1;
+  return std::atoi(v);
+}
+
+// The state JSON for createContainer/startContainer hooks: the parent's, with this status.
+std::string with_status(const std::string& state, const char* status) {
+  boost::system::error_code ec;
+  json::value v = json::parse(state, ec);
+  if (ec || !v.is_object()) return state;
+  v.as_object()["status"] = status;
+  return json::serialize(v);
+}
+
+void mkdir_all(const std::string& path) {
+  std::string cur;
+  size_t pos = 0;
+  while (pos != std::string::npos) {
+    const size_t next = path.find('/', pos + 1);
+    cur = path.substr(0, next);
+    if (!cur.empty() && ::mkdir(cur.c_str(), 0755) < 0 && errno != EEXIST) throw_errno("mkdir", cur);
+    pos = next;
+  }
+}
+
+void set_sysctls(const oci::Spec& spec) {
+  if (!spec.linux || !spec.linux->sysctl) return;
+  for (const auto& [key, value] : *spec.linux->sysctl) {
+    std::string path = "/proc/sys/" + key;
+    for (size_t i = 10; i < path.size(); ++i)
+      if (path[i] == '.') path[i] = '/';
+    with_context(fmt::format("linux.sysctl.{}", key), [&] { sys::write_file(AT_FDCWD, path, value); });
+  }
+}
+
+[[noreturn]] void run(int sync, int fifo_fd, const Envelope& env, const oci::Spec& spec) {
+  const oci::Process& process = *spec.process;
+  if (::setsid() < 0) throw_errno("setsid");
+
+  if (ns::creates(spec, oci::NamespaceType::Uts)) {
+    if (spec.hostname && ::sethostname(spec.hostname->data(), spec.hostname->size()) < 0)
+      throw_errno(fmt::format("hostname: sethostname `{}`", *spec.hostname));
+    if (spec.domainname && ::setdomainname(spec.domainname->data(), spec.domainname->size()) < 0)
+      throw_errno(fmt::format("domainname: setdomainname `{}`", *spec.domainname));
+  }
+  if (ns::creates(spec, oci::NamespaceType::Network)) with_context("network namespace", [] { netlink::loopback_up(); });
+
+  // Through the host's /proc, still mounted here: the container's may not have one.
+  process::apply_oom_score_adj(process);
+  // Relative mount sources are relative to the bundle (config.md "mounts").
+  if (::chdir(env.bundle.c_str()) < 0) throw_errno("chdir", env.bundle);
+  mount::RootfsOptions ro;
+  ro.rootfs = env.rootfs;
+  ro.no_pivot = env.no_pivot;
+  ro.user_ns = ns::has(spec, oci::NamespaceType::User);
+  ro.new_net_ns = ns::creates(spec, oci::NamespaceType::Network);
+  ro.new_cgroup_ns = ns::creates(spec, oci::NamespaceType::Cgroup);
+  mount::prepare_rootfs(spec, ro);
+
+  // prestart and createRuntime hooks run in the runtime's namespaces, by the parent.
+  send(sync, SyncMsg::HooksRequest);
+  const std::string state = expect(sync, SyncMsg::HooksDone).payload;
+  if (spec.hooks) hooks::run_all(spec.hooks->create_container, "createContainer", with_status(state, "creating"));
+
+  mount::enter_rootfs(ro);
+  set_sysctls(spec);
+  // Before finish_rootfs, which may make the root read-only.
+  with_context("process.cwd", [&] { mkdir_all(process.cwd); });
+  mount::finish_rootfs(spec);
+
+  process::apply_rlimits(process);
+  process::apply_personality(spec);
+  process::apply_scheduler(process);
+  process::apply_io_priority(process);
+
+  if (::chdir(process.cwd.c_str()) < 0) throw_errno("process.cwd: chdir", process.cwd);
+  if (!env.no_new_keyring) {
+    // A fresh session keyring, so the container cannot read the host's keys.
+    const std::string name = "_ses." + env.id;
+    if (::syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, name.c_str()) < 0 && errno != ENOSYS)
+      throw_errno("join session keyring", name);
+  }
+
+  ::clearenv();
+  const std::vector<std::string> envs = process.env.value_or(std::vector<std::string>{});
+  std::vector<char*> envp;
+  for (const auto& e : envs) {
+    envp.push_back(const_cast<char*>(e.c_str()));
+    ::putenv(const_cast<char*>(e.c_str()));
+  }
+  envp.push_back(nullptr);
+  // After the credentials change, as runc does: the lookup checks execute permission as the
+  // container's user.
+  process::apply_credentials(process);
+  const std::string exe = with_context("process.args[0]", [&] { return process::find_executable(process); });
+  std::vector<char*> argv;
+  for (const auto& a : *process.args) argv.push_back(const_cast<char*>(a.c_str()));
+  argv.push_back(nullptr);
+
+  process::cloexec_fds_from(3 + env.preserve_fds);
+
+  send(sync, SyncMsg::Ready);
+  g_ready_sent = true;
+
+  // Blocks until `berth start` opens the fifo for reading.
+  {
+    // Reopened through /proc, which checks only the fifo's own mode: the state directory is
+    // not searchable by the container's user.
+    const std::string path = fmt::format("/proc/self/fd/{}", fifo_fd);
+    sys::Fd fifo = sys::openat(AT_FDCWD, path, O_WRONLY | O_CLOEXEC);
+    sys::write_all(fifo.get(), "0", "exec.fifo");
+  }
+  ::close(fifo_fd);
+  if (spec.hooks) hooks::run_all(spec.hooks->start_container, "startContainer", with_status(state, "created"));
+  ::execve(exe.c_str(), argv.data(), envp.data());
+  throw_errno("exec", exe);
+}
+
+}  // namespace
+
+void init_main() {
+  const int sync = env_fd("_BERTH_SYNC_FD");
+  const int fifo_fd = env_fd("_BERTH_FIFO_FD");
+  ::clearenv();
+  if (sync < 0 || fifo_fd < 0) {
+    static constexpr char kMsg[] = "berth init: this is berth's internal init stage, not a user command\n";
+    (void)!::write(2, kMsg, sizeof kMsg - 1);
+    ::_exit(1);
+  }
+  ::fcntl(sync, F_SETFD, FD_CLOEXEC);
+  ::fcntl(fifo_fd, F_SETFD, FD_CLOEXEC);
+  ::prctl(PR_SET_NAME, "berth:[init]");
+  // The mask survives execve: `berth run` blocks signals to forward them, the container must not.
+  sigset_t none;
+  ::sigemptyset(&none);
+  ::sigprocmask(SIG_SETMASK, &none, nullptr);
+  spdlog::set_default_logger(std::make_shared<spdlog::logger>("init", std::make_shared<SyncSink>(sync)));
+  try {
+    Received cfg = expect(sync, SyncMsg::Config);
+    const size_t nul = cfg.payload.find('\0');
+    if (nul == std::string::npos) throw Error("sync: malformed config message");
+    const Envelope env = decode_envelope(std::string_view(cfg.payload).substr(0, nul));
+    if (env.debug) spdlog::set_level(spdlog::level::debug);
+    const oci::Spec spec = oci::parse_config(std::string_view(cfg.payload).substr(nul + 1));
+    run(sync, fifo_fd, env, spec);
+  } catch (const Error& e) {
+    send_error_noexcept(sync, e.message(), e.errnum());
+    // After Ready the parent is gone: stderr is the container's, the only place left to say it.
+    if (g_ready_sent) {
+      const std::string msg = fmt::format("berth init: {}\n", e.what());
+      (void)!::write(2, msg.data(), msg.size());
+    }
+  } catch (const std::exception& e) {
+    send_error_noexcept(sync, e.what(), 0);
+  }
+  ::_exit(1);
+}
+
+}  // namespace berth::init

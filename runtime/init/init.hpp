@@ -1,0 +1,27 @@
+// The init stage: `berth init`, re-executed by spawn_init() inside the container's namespaces.
+// It receives the config over the sync socket, sets the container up, reports Ready, then
+// blocks on exec.fifo until `berth start`, and execs the container's process.
+#pragma once
+
+#include <string>
+
+namespace berth::init {
+
+// What the parent tells init besides config.json (the first part of the Config message).
+struct Envelope {
+  std::string id;
+  std::string bundle;
+  std::string rootfs;  // absolute host path
+  bool no_pivot = false;
+  bool no_new_keyring = false;
+  int preserve_fds = 0;
+  bool debug = false;  // the parent logs at debug level: init sends its debug lines too
+};
+
+std::string encode_envelope(const Envelope& e);
+Envelope decode_envelope(std::string_view json);
+
+// Never returns: execs the container process or exits with status 1 after sending the error.
+[[noreturn]] void init_main();
+
+}  // namespace berth::init

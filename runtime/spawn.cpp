@@ -1,0 +1,211 @@
+#include "runtime/spawn.hpp"
+
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include <spdlog/spdlog.h>
+
+#include "runtime/exe_seal.hpp"
+#include "runtime/init/sync.hpp"
+#include "runtime/sys/error.hpp"
+#include "runtime/sys/syscalls.hpp"
+
+namespace berth {
+
+namespace {
+
+using init::SyncMsg;
+
+// ---- the child side, between clone() and execveat() -------------------------------------
+// Single-threaded copy of berth: plain syscalls, no exceptions escape, errors go back over the
+// sync socket and end the process.
+
+[[noreturn]] void child_fail(int sync, const char* what, int err) {
+  init::send_error_noexcept(sync, what, err);
+  ::_exit(1);
+}
+
+struct ChildArgs {
+  int sync = -1;
+  int exe = -1;
+  ns::Plan* plan = nullptr;
+  std::string timens_offsets;
+  char* const* argv = nullptr;
+  char* const* envp = nullptr;
+};
+
+void wait_usermap(const ChildArgs& a) {
+  init::SyncHeader h{SyncMsg::UsermapRequest, 0, 0, 0};
+  if (::send(a.sync, &h, sizeof h, MSG_NOSIGNAL) != sizeof h) child_fail(a.sync, "sync: send usermap request", errno);
+  ssize_t n;
+  do n = ::recv(a.sync, &h, sizeof h, 0);
+  while (n < 0 && errno == EINTR);
+  if (n != sizeof h || h.type != SyncMsg::UsermapDone) ::_exit(1);  // the parent is gone or failed
+  // Become root of the new user namespace, so that execve keeps the full capability set.
+  if (::setresgid(0, 0, 0) < 0) child_fail(a.sync, "setresgid 0 in the new user namespace", errno);
+  if (::setresuid(0, 0, 0) < 0) child_fail(a.sync, "setresuid 0 in the new user namespace", errno);
+}
+
+[[noreturn]] void exec_init(const ChildArgs& a) {
+  ::syscall(SYS_execveat, a.exe, "", a.argv, a.envp, AT_EMPTY_PATH);
+  child_fail(a.sync, "execveat berth init", errno);
+}
+
+[[noreturn]] void child_main(const ChildArgs& a) {
+  for (const auto& j : a.plan->joins) {
+    if (::setns(j.fd.get(), ns::clone_flag(j.type)) < 0) {
+      char msg[512];
+      std::snprintf(msg, sizeof msg, "setns `%s` (%s)", j.path.c_str(), ns::proc_name(j.type));
+      child_fail(a.sync, msg, errno);
+    }
+  }
+  if (!a.plan->needs_intermediate) {
+    if (a.plan->new_user) wait_usermap(a);
+    exec_init(a);
+  }
+  // The intermediate: create the namespaces that only children enter, then fork the init stage.
+  if (a.plan->new_user) {
+    if (::unshare(CLONE_NEWUSER) < 0) child_fail(a.sync, "unshare user namespace", errno);
+    wait_usermap(a);
+  }
+  if (::unshare(static_cast<int>(a.plan->new_flags & ~static_cast<unsigned long>(CLONE_NEWUSER))) < 0)
+    child_fail(a.sync, "unshare namespaces", errno);
+  if (!a.timens_offsets.empty()) {
+    const int fd = ::open("/proc/self/timens_offsets", O_WRONLY | O_CLOEXEC);
+    if (fd < 0) child_fail(a.sync, "open `/proc/self/timens_offsets`", errno);
+    if (::write(fd, a.timens_offsets.data(), a.timens_offsets.size()) < 0)
+      child_fail(a.sync, "linux.timeOffsets: write `/proc/self/timens_offsets`", errno);
+    ::close(fd);
+  }
+  const pid_t pid = ::fork();
+  if (pid < 0) child_fail(a.sync, "fork init stage", errno);
+  if (pid == 0) exec_init(a);
+  init::SyncHeader h{SyncMsg::Pid, 0, 0, sizeof(pid_t)};
+  char buf[sizeof h + sizeof(pid_t)];
+  std::memcpy(buf, &h, sizeof h);
+  std::memcpy(buf + sizeof h, &pid, sizeof pid);
+  (void)::send(a.sync, buf, sizeof buf, MSG_NOSIGNAL);
+  ::_exit(0);
+}
+
+// ---- the parent side -------------------------------------------------------------------
+
+void write_id_maps(pid_t pid, const oci::Spec& spec) {
+  const auto& l = *spec.linux;
+  if (l.gid_mappings || l.uid_mappings) {
+    if (l.uid_mappings)
+      with_context("linux.uidMappings", [&] {
+        sys::write_file(AT_FDCWD, fmt::format("/proc/{}/uid_map", pid), ns::id_map(*l.uid_mappings));
+      });
+    if (l.gid_mappings)
+      with_context("linux.gidMappings", [&] {
+        sys::write_file(AT_FDCWD, fmt::format("/proc/{}/gid_map", pid), ns::id_map(*l.gid_mappings));
+      });
+  }
+}
+
+// init's log lines ("<level> <text>") go to our logger: --log and --log-format apply to them.
+void relog(std::string_view line) {
+  const size_t sp = line.find(' ');
+  const std::string level(line.substr(0, sp));
+  const std::string_view text = sp == std::string_view::npos ? std::string_view() : line.substr(sp + 1);
+  spdlog::log(spdlog::level::from_str(level), "init: {}", text);
+}
+
+void kill_and_reap(pid_t pid, bool reap) noexcept {
+  if (pid <= 0) return;
+  ::kill(pid, SIGKILL);
+  if (reap) {
+    int st;
+    while (::waitpid(pid, &st, 0) < 0 && errno == EINTR) {
+    }
+  }
+}
+
+}  // namespace
+
+Spawned spawn_init(SpawnRequest& req) {
+  auto [parent_sock, child_sock] = sys::socketpair(AF_UNIX, SOCK_SEQPACKET);
+  // The fds init inherits live above the preserved range, so --preserve-fds cannot clobber them.
+  const int min_fd = 3 + req.preserve_fds;
+  child_sock = sys::dup_above(std::move(child_sock), min_fd);
+  sys::Fd fifo_fd(::fcntl(req.fifo_fd, F_DUPFD_CLOEXEC, min_fd));
+  if (!fifo_fd.valid()) throw_errno("dup exec.fifo fd");
+  sys::Fd exe = sealed_self_exe();
+
+  // Everything the child needs is built before clone(): it only makes syscalls.
+  std::string env_sync = fmt::format("_BERTH_SYNC_FD={}", child_sock.get());
+  std::string env_fifo = fmt::format("_BERTH_FIFO_FD={}", fifo_fd.get());
+  std::string env_preserve = fmt::format("_BERTH_PRESERVE_FDS={}", req.preserve_fds);
+  char arg0[] = "berth", arg1[] = "init";
+  char* argv[] = {arg0, arg1, nullptr};
+  char* envp[] = {env_sync.data(), env_fifo.data(), env_preserve.data(), nullptr};
+  ChildArgs args;
+  args.sync = child_sock.get();
+  args.exe = exe.get();
+  args.plan = req.plan;
+  args.timens_offsets = ns::time_offsets(*req.spec);
+  args.argv = argv;
+  args.envp = envp;
+
+  // The init stage must inherit these two fds across execve.
+  ::fcntl(child_sock.get(), F_SETFD, 0);
+  ::fcntl(fifo_fd.get(), F_SETFD, 0);
+
+  // An intermediate's child is reparented to us when the intermediate exits, so a failed
+  // create can reap it.
+  if (req.plan->needs_intermediate) ::prctl(PR_SET_CHILD_SUBREAPER, 1);
+
+  const unsigned long flags = req.plan->needs_intermediate ? 0 : req.plan->new_flags;
+  const long r = ::syscall(SYS_clone, flags | SIGCHLD, nullptr, nullptr, nullptr, 0);
+  if (r < 0) throw_errno(fmt::format("clone (namespace flags {:#x})", flags));
+  if (r == 0) child_main(args);
+
+  Spawned out;
+  out.child = static_cast<pid_t>(r);
+  bool child_reaped = false;
+  child_sock.reset();
+  fifo_fd.reset();
+  const int sock = parent_sock.get();
+  try {
+    if (req.plan->new_user) {
+      init::expect(sock, SyncMsg::UsermapRequest, relog);
+      write_id_maps(out.child, *req.spec);
+      init::send(sock, SyncMsg::UsermapDone);
+    }
+    if (req.plan->needs_intermediate) {
+      init::Received m = init::expect(sock, SyncMsg::Pid, relog);
+      if (m.payload.size() != sizeof(pid_t)) throw Error("sync: malformed pid message");
+      std::memcpy(&out.pid, m.payload.data(), sizeof(pid_t));
+      const int st = sys::waitpid(out.child);
+      child_reaped = true;
+      if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) throw Error("intermediate process failed");
+    } else {
+      out.pid = out.child;
+    }
+    std::string payload = req.envelope;
+    payload.push_back('\0');
+    payload.append(req.config_text);
+    init::send(sock, SyncMsg::Config, payload);
+    init::expect(sock, SyncMsg::HooksRequest, relog);
+    const std::string state = req.runtime_hooks ? req.runtime_hooks(out.pid) : std::string();
+    init::send(sock, SyncMsg::HooksDone, state);
+    init::expect(sock, SyncMsg::Ready, relog);
+  } catch (...) {
+    if (out.pid > 0 && out.pid != out.child) kill_and_reap(out.pid, true);
+    if (!child_reaped) kill_and_reap(out.child, true);
+    throw;
+  }
+  return out;
+}
+
+}  // namespace berth

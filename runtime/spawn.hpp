@@ -1,0 +1,37 @@
+// Spawning the init stage: clone() into the new namespaces, re-exec berth's own (sealed) binary
+// as `berth init`, and drive the parent's side of the sync protocol (runtime/init/sync.hpp)
+// until init reports Ready.
+#pragma once
+
+#include <sys/types.h>
+
+#include <functional>
+#include <string>
+#include <string_view>
+
+#include "oci/spec.hpp"
+#include "runtime/namespaces.hpp"
+
+namespace berth {
+
+struct SpawnRequest {
+  const oci::Spec* spec = nullptr;
+  std::string_view config_text;  // config.json as read: init parses it again, never the bundle
+  std::string envelope;          // JSON: id, bundle, rootfs, options (runtime/init/init.cpp)
+  ns::Plan* plan = nullptr;
+  int fifo_fd = -1;              // O_PATH fd of exec.fifo: init reopens it for writing
+  int preserve_fds = 0;
+  // Runs prestart and createRuntime hooks in the runtime namespace; returns the state JSON that
+  // init passes to createContainer and startContainer hooks.
+  std::function<std::string(pid_t)> runtime_hooks;
+};
+
+struct Spawned {
+  pid_t pid = -1;    // the container's init, in berth's pid namespace
+  pid_t child = -1;  // our direct child: pid, or the intermediate that forked it (already reaped)
+};
+
+// On failure the spawned processes are killed and reaped before the error is rethrown.
+Spawned spawn_init(SpawnRequest& req);
+
+}  // namespace berth
