@@ -18,7 +18,7 @@ setup() {  # setup DIR [meson args...]
 }
 setup build || { echo "run-all: meson setup build failed" >&2; exit 2; }
 ninja -C build >/dev/null || { ninja -C build; echo "run-all: build failed" >&2; exit 2; }
-setup build-san -Db_sanitize=address,undefined -Db_lundef=false -Dman=disabled \
+setup build-san -Db_sanitize=address,undefined -Db_lundef=false -Dman=disabled -Dstatic_link=false \
   || { echo "run-all: meson setup build-san failed" >&2; exit 2; }
 ninja -C build-san tests/unit-tests tests/fuzz/fuzz-config >/dev/null \
   || { ninja -C build-san tests/unit-tests tests/fuzz/fuzz-config; echo "run-all: sanitizer build failed" >&2; exit 2; }
