@@ -8,8 +8,6 @@
 #include <algorithm>
 #include <array>
 #include <cstdio>
-#include <cstdlib>
-#include <cstring>
 #include <exception>
 #include <string>
 #include <string_view>
@@ -211,8 +209,7 @@ int main(int argc, char** argv) {
   namespace cmd = berth::cmd;
   // The init stage is on every container's start path: straight in, no option parsing or
   // logging set-up. Without its sync fd `berth init` is a user's mistake, reported below.
-  if (argc == 2 && std::strcmp(argv[1], "init") == 0 && std::getenv("_BERTH_SYNC_FD") != nullptr)
-    berth::init::init_main();
+  berth::init::enter_if_init_stage(argc, argv);
   int status = 1;
   try {
     cmd::setup_default_logging();

@@ -15,9 +15,7 @@
 
 namespace berth {
 
-namespace {
-
-sys::Fd memfd_copy() {
+sys::Fd memfd_sealed_copy() {
   sys::Fd src = sys::openat(AT_FDCWD, "/proc/self/exe", O_RDONLY);
   const int mfd = ::memfd_create("berth", MFD_CLOEXEC | MFD_ALLOW_SEALING);
   if (mfd < 0) throw_errno("memfd_create berth");
@@ -38,19 +36,17 @@ sys::Fd memfd_copy() {
   return dst;
 }
 
-}  // namespace
-
 sys::Fd sealed_self_exe() {
   const long tree = ::syscall(SYS_open_tree, AT_FDCWD, "/proc/self/exe", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
   if (tree < 0) {
-    if (errno == EPERM || errno == ENOSYS) return memfd_copy();
+    if (errno == EPERM || errno == ENOSYS) return memfd_sealed_copy();
     throw_errno("open_tree", "/proc/self/exe");
   }
   sys::Fd fd(static_cast<int>(tree));
   mount_attr attr{};
   attr.attr_set = MOUNT_ATTR_RDONLY;
   if (::syscall(SYS_mount_setattr, fd.get(), "", AT_EMPTY_PATH, &attr, sizeof attr) < 0) {
-    if (errno == EPERM || errno == ENOSYS || errno == EINVAL) return memfd_copy();
+    if (errno == EPERM || errno == ENOSYS || errno == EINVAL) return memfd_sealed_copy();
     throw_errno("mount_setattr MOUNT_ATTR_RDONLY", "/proc/self/exe");
   }
   return fd;

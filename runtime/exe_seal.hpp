@@ -17,4 +17,8 @@ namespace berth {
 // An fd of berth's own executable that cannot be written through; pass it to execveat.
 sys::Fd sealed_self_exe();
 
+// The fallback alone: a sealed memfd copy of the binary (what runc and crun do). Exposed for
+// tests/bench/exe_seal.cpp, which compares the two.
+sys::Fd memfd_sealed_copy();
+
 }  // namespace berth

@@ -1,5 +1,8 @@
 #include "runtime/features.hpp"
 
+#include "oci/capabilities.hpp"
+#include "runtime/mount/options.hpp"
+
 // The runtime-spec version berth implements comes from the build (meson's
 // `oci_spec_version`); the fallback keeps this file compiling where the
 // build does not pass it.
@@ -13,11 +16,20 @@ oci::Features runtime_features() {
   oci::Features f;
   f.oci_version_min = "1.0.0";
   f.oci_version_max = BERTH_OCI_SPEC_VERSION;
-  // Nothing else is reported yet: berth does not run containers so far. Each
-  // later issue fills the entries of what it lands (hooks and mountOptions
-  // with the lifecycle in #3, linux.namespaces and mount extensions with #3,
-  // linux.cgroup with #5, linux.seccomp, capabilities, apparmor and selinux
-  // with #6, ...). An absent field means "not reported", never "supported".
+  // Only what berth really does; an absent field means "not reported", never "supported".
+  // Later issues fill their parts: linux.cgroup (#5), linux.seccomp, apparmor and selinux (#6).
+  f.hooks = oci::Strings{"prestart", "createRuntime", "createContainer", "startContainer", "poststart", "poststop"};
+  f.mount_options = mount::known_option_names();
+  oci::LinuxFeatures l;
+  l.namespaces = std::vector<oci::NamespaceType>{oci::NamespaceType::Cgroup, oci::NamespaceType::Ipc,
+                                                 oci::NamespaceType::Mount,  oci::NamespaceType::Network,
+                                                 oci::NamespaceType::Pid,    oci::NamespaceType::Time,
+                                                 oci::NamespaceType::User,   oci::NamespaceType::Uts};
+  oci::Strings caps;
+  for (const auto& c : oci::capabilities()) caps.emplace_back(c.name);
+  l.capabilities = std::move(caps);
+  l.mount_extensions = oci::MountExtensionsFeatures{.idmap = oci::EnabledFeature{.enabled = true}};
+  f.linux = std::move(l);
   return f;
 }
 

@@ -11,6 +11,7 @@
 
 #include <cerrno>
 #include <cstdlib>
+#include <cstring>
 
 #include <boost/json.hpp>
 #include <spdlog/sinks/base_sink.h>
@@ -19,6 +20,7 @@
 #include "oci/spec.hpp"
 #include "runtime/hooks.hpp"
 #include "runtime/init/sync.hpp"
+#include "runtime/mount/options.hpp"
 #include "runtime/mount/rootfs.hpp"
 #include "runtime/namespaces.hpp"
 #include "runtime/netlink/link.hpp"
@@ -125,6 +127,17 @@ void mkdir_all(const std::string& path) {
   }
 }
 
+// config.md: bind mount sources are absolute or relative to the bundle. Made absolute here, not
+// by chdir into the bundle, which a user-namespaced init may not be allowed to enter.
+void absolute_bind_sources(oci::Spec& spec, const std::string& bundle) {
+  if (!spec.mounts) return;
+  for (oci::Mount& m : *spec.mounts) {
+    if (!m.source || m.source->empty() || m.source->front() == '/') continue;
+    const bool bind = m.type == "bind" || mount::parse_options(m.options.value_or(oci::Strings{})).bind();
+    if (bind) m.source = bundle + "/" + *m.source;
+  }
+}
+
 void set_sysctls(const oci::Spec& spec) {
   if (!spec.linux || !spec.linux->sysctl) return;
   for (const auto& [key, value] : *spec.linux->sysctl) {
@@ -149,8 +162,6 @@ void set_sysctls(const oci::Spec& spec) {
 
   // Through the host's /proc, still mounted here: the container's may not have one.
   process::apply_oom_score_adj(process);
-  // Relative mount sources are relative to the bundle (config.md "mounts").
-  if (::chdir(env.bundle.c_str()) < 0) throw_errno("chdir", env.bundle);
   mount::RootfsOptions ro;
   ro.rootfs = env.rootfs;
   ro.no_pivot = env.no_pivot;
@@ -220,6 +231,11 @@ void set_sysctls(const oci::Spec& spec) {
 
 }  // namespace
 
+void enter_if_init_stage(int argc, char** argv) {
+  // Cheap on purpose: on every container's start path, before any option parsing or logging.
+  if (argc == 2 && std::strcmp(argv[1], "init") == 0 && ::getenv("_BERTH_SYNC_FD") != nullptr) init_main();
+}
+
 void init_main() {
   const int sync = env_fd("_BERTH_SYNC_FD");
   const int fifo_fd = env_fd("_BERTH_FIFO_FD");
@@ -243,7 +259,8 @@ void init_main() {
     if (nul == std::string::npos) throw Error("sync: malformed config message");
     const Envelope env = decode_envelope(std::string_view(cfg.payload).substr(0, nul));
     if (env.debug) spdlog::set_level(spdlog::level::debug);
-    const oci::Spec spec = oci::parse_config(std::string_view(cfg.payload).substr(nul + 1));
+    oci::Spec spec = oci::parse_config(std::string_view(cfg.payload).substr(nul + 1));
+    absolute_bind_sources(spec, env.bundle);
     run(sync, fifo_fd, env, spec);
   } catch (const Error& e) {
     send_error_noexcept(sync, e.message(), e.errnum());

@@ -21,6 +21,11 @@ struct Envelope {
 std::string encode_envelope(const Envelope& e);
 Envelope decode_envelope(std::string_view json);
 
+// Every program that creates containers with the library must call this first in main(): the
+// init stage is the same program re-executed as `<program> init` (as with runc's libcontainer).
+// Enters init_main() when this process is such an init stage; returns otherwise.
+void enter_if_init_stage(int argc, char** argv);
+
 // Never returns: execs the container process or exits with status 1 after sending the error.
 [[noreturn]] void init_main();
 

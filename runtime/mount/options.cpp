@@ -120,6 +120,19 @@ auto find_option(const Table& table, std::string_view name) -> decltype(&table[0
   return nullptr;
 }
 
+}  // namespace
+
+std::vector<std::string> known_option_names() {
+  std::vector<std::string> out;
+  for (const auto& o : kFlagOptions) out.emplace_back(o.name);
+  for (const auto& o : kPropagationOptions) out.emplace_back(o.name);
+  for (const auto& o : kAttrOptions) out.emplace_back(o.name);
+  out.emplace_back("tmpcopyup");
+  return out;
+}
+
+namespace {
+
 // statfs(2) ST_* flags as the MS_* flags mount(2) understands (ST_RELATIME is not MS_RELATIME).
 unsigned long st_to_ms(unsigned long st) {
   unsigned long ms = st & (ST_RDONLY | ST_NOSUID | ST_NODEV | ST_NOEXEC | ST_NODIRATIME);

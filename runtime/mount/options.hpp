@@ -39,6 +39,10 @@ struct MountOptions {
 // anything unknown is filesystem data, as config.md says.
 MountOptions parse_options(const std::vector<std::string>& options);
 
+// Every option name parse_options() recognises (flags, propagation, recursive
+// attributes, idmap, tmpcopyup), for the features document's mountOptions.
+std::vector<std::string> known_option_names();
+
 // The MS_* flags of a bind remount (MS_BIND|MS_REMOUNT plus the per-mount
 // flags); 0 when the options ask for nothing a remount would change.
 unsigned long bind_remount_flags(const MountOptions& o);

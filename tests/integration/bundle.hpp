@@ -5,9 +5,11 @@
 
 #include <unistd.h>
 
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <boost/json.hpp>
@@ -28,6 +30,14 @@ inline void skip(const std::string& reason) {
 }
 
 inline bool have_root() { return ::geteuid() == 0; }
+
+#define REQUIRE_ROOT()                                                 \
+  do {                                                                 \
+    if (!berth::test::have_root()) {                                   \
+      berth::test::skip("needs root to create namespaces and mounts"); \
+      return;                                                          \
+    }                                                                  \
+  } while (0)
 
 class Bundle {
  public:
@@ -92,5 +102,14 @@ class Bundle {
   TempDir tmp_;
   std::string id_;
 };
+
+// Polls `berth state` until the container has status `want` (up to 4 s).
+inline bool wait_status(const Bundle& b, const std::string& want) {
+  for (int i = 0; i < 200; ++i) {
+    if (b.status() == want) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return false;
+}
 
 }  // namespace berth::test

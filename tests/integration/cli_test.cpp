@@ -628,8 +628,16 @@ TEST_CASE("features prints the features document", "[cli][features]") {
   // The same version `berth --version` reports as "spec".
   CHECK(run_berth({"--version"}).out.find("\nspec: " + std::string(o.at("ociVersionMax").as_string()) + "\n") !=
         std::string::npos);
-  // Nothing is claimed before it is implemented.
-  CHECK(o.size() == 2);
+  // What the lifecycle implements, and nothing that has not landed (cgroup, seccomp, LSMs).
+  CHECK(o.at("hooks").as_array().size() == 6);
+  CHECK(o.at("mountOptions").as_array().size() > 50);
+  const json::object& l = o.at("linux").as_object();
+  CHECK(l.at("namespaces").as_array().size() == 8);
+  CHECK(l.at("capabilities").as_array().size() >= 41);
+  CHECK_FALSE(l.contains("cgroup"));
+  CHECK_FALSE(l.contains("seccomp"));
+  CHECK_FALSE(l.contains("apparmor"));
+  CHECK_FALSE(l.contains("selinux"));
 }
 
 TEST_CASE("the harness passes stdin, environment and working directory, and times out", "[harness]") {

@@ -20,26 +20,11 @@ namespace fs = std::filesystem;
 using berth::test::Bundle;
 using berth::test::RunOptions;
 using berth::test::RunResult;
+using berth::test::wait_status;
 
 namespace {
 
-#define REQUIRE_ROOT()                                             \
-  do {                                                             \
-    if (!berth::test::have_root()) {                               \
-      berth::test::skip("needs root to create namespaces and mounts"); \
-      return;                                                      \
-    }                                                              \
-  } while (0)
-
 std::string host_link(const std::string& p) { return fs::read_symlink(p).string(); }
-
-bool wait_status(const Bundle& b, const std::string& want) {
-  for (int i = 0; i < 200; ++i) {
-    if (b.status() == want) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-  return false;
-}
 
 // A /proc file's content; empty when the process is gone.
 std::string proc_file(const fs::path& p) {

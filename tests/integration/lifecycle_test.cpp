@@ -1,0 +1,151 @@
+// The lifecycle options around create and run: detached and kept containers, --pid-file,
+// --preserve-fds, signal forwarding, kill --all, delete --force, and what the container process
+// inherits (environment, fds).
+#include <filesystem>
+#include <string>
+
+#include <boost/json.hpp>
+#include <catch2/catch.hpp>
+
+#include "tests/integration/bundle.hpp"
+
+namespace json = boost::json;
+namespace fs = std::filesystem;
+using berth::test::Bundle;
+using berth::test::RunOptions;
+using berth::test::RunResult;
+using berth::test::wait_status;
+
+namespace {
+
+// `sh -c script` with $BERTH set to `berth --root <state>`, $B to the bundle and $ID to its id.
+RunResult shell(const Bundle& b, const std::string& script) {
+  b.save();
+  RunOptions o;
+  o.env["BERTH"] = berth::test::berth_binary() + " --root " + b.state_root();
+  o.env["B"] = b.dir().string();
+  o.env["ID"] = b.id();
+  return berth::test::run({"sh", "-c", script}, o);
+}
+
+}  // namespace
+
+TEST_CASE("run -d returns at once and leaves the container running; run --keep keeps its state", "[lifecycle]") {
+  REQUIRE_ROOT();
+  {
+    Bundle b;
+    b.args({"sleep", "100"});
+    b.save();
+    RunResult r = b.cli({"run", "-d", "--bundle", b.dir().string(), b.id()});
+    INFO(r.describe());
+    REQUIRE(r.ok());
+    CHECK(b.status() == "running");
+    REQUIRE(b.cli({"kill", b.id(), "9"}).ok());
+    CHECK(wait_status(b, "stopped"));
+    CHECK(b.cli({"delete", b.id()}).ok());
+  }
+  {
+    Bundle b;
+    b.args({"sh", "-c", "exit 5"});
+    b.save();
+    RunResult r = b.cli({"run", "--keep", "--bundle", b.dir().string(), b.id()});
+    CHECK(r.exit_code == 5);
+    CHECK(b.status() == "stopped");
+    CHECK_FALSE(b.state().as_object().contains("pid"));
+    CHECK(b.cli({"delete", b.id()}).ok());
+    CHECK(b.status() == "(none)");
+  }
+}
+
+TEST_CASE("--pid-file receives the container's pid", "[lifecycle]") {
+  REQUIRE_ROOT();
+  Bundle b;
+  b.args({"sleep", "100"});
+  b.save();
+  const std::string pid_file = b.path("pid").string();
+  RunResult r = b.cli({"create", "--bundle", b.dir().string(), "--pid-file", pid_file, b.id()});
+  INFO(r.describe());
+  REQUIRE(r.ok());
+  CHECK(berth::test::read_file(pid_file) == std::to_string(b.state().at("pid").as_int64()));
+}
+
+TEST_CASE("only stdio and --preserve-fds reach the container process", "[lifecycle]") {
+  REQUIRE_ROOT();
+  Bundle b;
+  b.args({"sh", "-c", "cat <&3; ls /proc/self/fd | tr '\\n' ' '"});
+  // fd 3 and fd 4 are open in the caller; only 3 is preserved. ls lists its own directory fd.
+  RunResult r = shell(b, "echo preserved > $B/f; exec 3<$B/f 4<$B/f; exec $BERTH run --preserve-fds 1 -b $B $ID");
+  INFO(r.describe());
+  REQUIRE(r.exit_code == 0);
+  CHECK(r.out == "preserved\n0 1 2 3 4 ");  // 4: ls's own opendir, reusing the first free number
+  Bundle c;
+  c.args({"sh", "-c", "ls /proc/self/fd | tr '\\n' ' '"});
+  r = shell(c, "exec 3</dev/null 5</dev/null; exec $BERTH run -b $B $ID");
+  REQUIRE(r.exit_code == 0);
+  CHECK(r.out == "0 1 2 3 ");
+}
+
+TEST_CASE("the environment and PATH lookup come from process.env", "[lifecycle]") {
+  REQUIRE_ROOT();
+  Bundle b;
+  b.process()["env"] = json::array{"PATH=/nowhere:/bin", "GREETING=hi there"};
+  b.args({"sh", "-c", "echo $GREETING"});
+  RunResult r = b.run_fg();
+  INFO(r.describe());
+  REQUIRE(r.exit_code == 0);
+  CHECK(r.out == "hi there\n");
+  Bundle c;
+  c.process()["env"] = json::array{"PATH=/nowhere"};
+  c.args({"true"});
+  r = c.run_fg();
+  CHECK(r.exit_code == 1);
+  CHECK_THAT(r.err, Catch::Contains("process.args[0]") && Catch::Contains("`true`") &&
+                        Catch::Contains("not found in $PATH"));
+}
+
+TEST_CASE("berth run forwards the signals it receives to the container", "[lifecycle]") {
+  REQUIRE_ROOT();
+  Bundle b;
+  b.args({"sh", "-c", "trap 'echo got TERM; exit 7' TERM; echo ready; while :; do sleep 0.05; done"});
+  RunResult r = shell(b,
+                      "$BERTH run -b $B $ID > $B/out & pid=$!; "
+                      "for i in $(seq 100); do grep -q ready $B/out 2>/dev/null && break; sleep 0.05; done; "
+                      "kill -TERM $pid; wait $pid; echo rc=$?; cat $B/out");
+  INFO(r.describe());
+  CHECK(r.out == "rc=7\nready\ngot TERM\n");
+}
+
+TEST_CASE("kill --all reaches every process; plain kill only init", "[lifecycle]") {
+  REQUIRE_ROOT();
+  Bundle b;
+  // pid 1 without a TERM handler ignores TERM; its children do not.
+  b.args({"sh", "-c", "sleep 100 & sleep 100 & wait; echo children gone > /done"});
+  b.config.as_object()["root"].as_object()["readonly"] = false;
+  b.save();
+  REQUIRE(b.cli({"run", "-d", "--bundle", b.dir().string(), b.id()}).ok());
+  REQUIRE(b.cli({"kill", b.id(), "TERM"}).ok());
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  CHECK(b.status() == "running");
+  REQUIRE(b.cli({"kill", "--all", b.id(), "TERM"}).ok());
+  CHECK(wait_status(b, "stopped"));
+  CHECK(berth::test::read_file(b.rootfs() / "done") == "children gone\n");
+}
+
+TEST_CASE("delete refuses a running container; --force kills it", "[lifecycle]") {
+  REQUIRE_ROOT();
+  Bundle b;
+  b.args({"sleep", "100"});
+  b.save();
+  REQUIRE(b.cli({"run", "-d", "--bundle", b.dir().string(), b.id()}).ok());
+  RunResult r = b.cli({"delete", b.id()});
+  CHECK(r.exit_code == 1);
+  CHECK_THAT(r.err, Catch::Contains("not stopped"));
+  r = b.cli({"delete", "--force", b.id()});
+  INFO(r.describe());
+  CHECK(r.ok());
+  CHECK(b.status() == "(none)");
+  // A created (never started) container is deleted without --force, as runc does.
+  REQUIRE(b.create().ok());
+  CHECK(b.cli({"delete", b.id()}).ok());
+  CHECK_FALSE(fs::exists(fs::path(b.state_root()) / b.id()));
+}
