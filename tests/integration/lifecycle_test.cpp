@@ -1,8 +1,11 @@
 // The lifecycle options around create and run: detached and kept containers, --pid-file,
 // --preserve-fds, signal forwarding, kill --all, delete --force, and what the container process
 // inherits (environment, fds).
+#include <chrono>
+#include <cstdint>
 #include <filesystem>
 #include <string>
+#include <thread>
 
 #include <boost/json.hpp>
 #include <catch2/catch.hpp>
@@ -148,4 +151,65 @@ TEST_CASE("delete refuses a running container; --force kills it", "[lifecycle]")
   REQUIRE(b.create().ok());
   CHECK(b.cli({"delete", b.id()}).ok());
   CHECK_FALSE(fs::exists(fs::path(b.state_root()) / b.id()));
+}
+
+TEST_CASE("concurrent creates of one ID: one wins, the other changes nothing", "[lifecycle]") {
+  REQUIRE_ROOT();
+  Bundle b;
+  b.args({"sleep", "100"});
+  RunResult r = shell(b, "$BERTH create -b $B $ID 2>$B/e1 & $BERTH create -b $B $ID 2>$B/e2 & "
+                         "wait; cat $B/e1 $B/e2");
+  INFO(r.describe());
+  CHECK_THAT(r.out, Catch::Contains("already exists"));
+  CHECK(b.status() == "created");
+  REQUIRE(b.cli({"start", b.id()}).ok());
+  CHECK(b.status() == "running");
+}
+
+TEST_CASE("a reused PID is not mistaken for the container's init", "[lifecycle]") {
+  REQUIRE_ROOT();
+  Bundle b;
+  b.args({"sleep", "100"});
+  REQUIRE(b.create().ok());
+  // Same PID, another start time: what state.json would hold if init had died and its PID
+  // had been given to an unrelated process.
+  const fs::path state = fs::path(b.state_root()) / b.id() / "state.json";
+  json::value rec = json::parse(berth::test::read_file(state));
+  rec.as_object()["initStartTime"] = rec.at("initStartTime").to_number<std::uint64_t>() + 1;
+  berth::test::write_file(state, json::serialize(rec));
+  CHECK(b.status() == "stopped");
+  RunResult k = b.cli({"kill", b.id(), "KILL"});
+  CHECK(k.exit_code == 1);
+  CHECK_THAT(k.err, Catch::Contains("not running"));
+}
+
+TEST_CASE("a hook past its timeout fails create", "[lifecycle][hooks]") {
+  REQUIRE_ROOT();
+  Bundle b;
+  b.config.as_object()["hooks"] = json::object{
+      {"prestart", json::array{json::object{{"path", "/bin/sleep"}, {"args", json::array{"sleep", "30"}}, {"timeout", 1}}}}};
+  b.args({"true"});
+  RunResult r = b.create();
+  CHECK(r.exit_code == 1);
+  CHECK_THAT(r.err, Catch::Contains("hooks.prestart[0]") && Catch::Contains("timed out after 1s"));
+  CHECK_FALSE(fs::exists(fs::path(b.state_root()) / b.id()));
+}
+
+TEST_CASE("an overlay mount from the bundle is writable through its upper layer", "[lifecycle][mounts]") {
+  REQUIRE_ROOT();
+  Bundle b;
+  for (const char* d : {"lower", "upper", "work"}) fs::create_directories(b.dir() / d);
+  berth::test::write_file(b.dir() / "lower" / "base", "lower layer\n");
+  const std::string dir = b.dir().string();
+  b.config.as_object()["mounts"].as_array().push_back(json::object{
+      {"destination", "/ov"},
+      {"type", "overlay"},
+      {"source", "overlay"},
+      {"options", json::array{"lowerdir=" + dir + "/lower", "upperdir=" + dir + "/upper", "workdir=" + dir + "/work"}}});
+  b.args({"sh", "-c", "cat /ov/base; echo new > /ov/added"});
+  RunResult r = b.run_fg();
+  INFO(r.describe());
+  REQUIRE(r.exit_code == 0);
+  CHECK(r.out == "lower layer\n");
+  CHECK(berth::test::read_file(b.dir() / "upper" / "added") == "new\n");
 }
