@@ -76,7 +76,8 @@ int cmd_create(const GlobalOptions& global, const std::vector<std::string>& args
                   .pid_file = a.pid_file,
                   .no_pivot = a.no_pivot,
                   .no_new_keyring = a.no_new_keyring,
-                  .preserve_fds = static_cast<int>(a.preserve_fds)});
+                  .listen_fds = listen_fds_from_env(),
+                                .preserve_fds = static_cast<int>(a.preserve_fds)});
   return 0;
 }
 

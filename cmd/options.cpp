@@ -1,7 +1,10 @@
 #include "cmd/options.hpp"
 
+#include <unistd.h>
+
 #include <charconv>
 #include <cmath>
+#include <cstdlib>
 #include <ostream>
 #include <sstream>
 #include <utility>
@@ -370,6 +373,18 @@ std::int64_t parse_bytes(std::string_view flag_name, std::string_view text) {
 
 void not_implemented(Issue issue) {
   throw Error(fmt::format("not implemented yet (lands with issue #{}, {})", issue.number, issue.topic));
+}
+
+int listen_fds_from_env() {
+  const char* pid = std::getenv("LISTEN_PID");
+  const char* fds = std::getenv("LISTEN_FDS");
+  if (pid == nullptr || fds == nullptr) return 0;
+  char* end = nullptr;
+  const long p = std::strtol(pid, &end, 10);
+  if (*end != '\0' || p != ::getpid()) return 0;
+  const long n = std::strtol(fds, &end, 10);
+  if (*end != '\0' || n <= 0 || n > 65536) return 0;
+  return static_cast<int>(n);
 }
 
 }  // namespace berth::cmd

@@ -114,6 +114,11 @@ std::chrono::nanoseconds parse_duration(std::string_view flag_name, std::string_
 // passed through as -1 (unlimited).
 std::int64_t parse_bytes(std::string_view flag_name, std::string_view text);
 
+// systemd socket activation, read as runc reads it (go-systemd's activation.Files): the
+// LISTEN_FDS fds from 3 on, when LISTEN_PID is this process; 0 otherwise. create and run pass
+// them to the container before the --preserve-fds ones.
+int listen_fds_from_env();
+
 // The issue that will implement a subcommand still missing.
 struct Issue {
   int number;

@@ -96,6 +96,7 @@ int cmd_run(const GlobalOptions& global, const std::vector<std::string>& args) {
                                 .pid_file = a.pid_file,
                                 .no_pivot = a.no_pivot,
                                 .no_new_keyring = a.no_new_keyring,
+                                .listen_fds = listen_fds_from_env(),
                                 .preserve_fds = static_cast<int>(a.preserve_fds)});
   if (a.detach) {
     c.start();

@@ -182,14 +182,15 @@ Container Factory::create(const CreateOptions& opts) {
     }
     sys::Fd fifo = sys::openat(dir.fd(), kExecFifo, O_PATH | O_CLOEXEC);
     init::Envelope env{opts.id,           bundle,           rootfs, opts.no_pivot,
-                       opts.no_new_keyring, opts.preserve_fds, spdlog::should_log(spdlog::level::debug)};
+                       opts.no_new_keyring, opts.listen_fds + opts.preserve_fds,
+                       spdlog::should_log(spdlog::level::debug), opts.listen_fds};
     SpawnRequest req;
     req.spec = &spec;
     req.config_text = config_text;
     req.envelope = init::encode_envelope(env);
     req.plan = &plan;
     req.fifo_fd = fifo.get();
-    req.preserve_fds = opts.preserve_fds;
+    req.preserve_fds = opts.listen_fds + opts.preserve_fds;
     req.runtime_hooks = [&](pid_t p) {
       pid = p;
       rec.pid = p;

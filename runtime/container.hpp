@@ -27,7 +27,10 @@ struct CreateOptions {
   std::string pid_file;        // written with the container's pid once created
   bool no_pivot = false;       // MS_MOVE + chroot instead of pivot_root
   bool no_new_keyring = false;
-  int preserve_fds = 0;        // fds 3 .. 3+N-1 pass through to the container process
+  // Socket activation (systemd's LISTEN_FDS): fds 3 .. 3+N-1 pass through, and the process gets
+  // LISTEN_FDS=N and LISTEN_PID=1 in its environment, as runc does.
+  int listen_fds = 0;
+  int preserve_fds = 0;        // the next N fds (after listen_fds) pass through too
 };
 
 class Container {

@@ -41,6 +41,7 @@ std::string encode_envelope(const Envelope& e) {
   o["noNewKeyring"] = e.no_new_keyring;
   o["preserveFds"] = e.preserve_fds;
   o["debug"] = e.debug;
+  o["listenFds"] = e.listen_fds;
   return json::serialize(o);
 }
 
@@ -65,6 +66,7 @@ Envelope decode_envelope(std::string_view text) {
   e.no_new_keyring = boolean("noNewKeyring");
   e.debug = boolean("debug");
   if (const json::value* x = o.if_contains("preserveFds"); x && x->is_int64()) e.preserve_fds = static_cast<int>(x->get_int64());
+  if (const json::value* x = o.if_contains("listenFds"); x && x->is_int64()) e.listen_fds = static_cast<int>(x->get_int64());
   return e;
 }
 
@@ -195,7 +197,11 @@ void set_sysctls(const oci::Spec& spec) {
   }
 
   ::clearenv();
-  const std::vector<std::string> envs = process.env.value_or(std::vector<std::string>{});
+  std::vector<std::string> envs = process.env.value_or(std::vector<std::string>{});
+  if (env.listen_fds > 0) {  // after the config's own entries, so these win, as in runc
+    envs.push_back(fmt::format("LISTEN_FDS={}", env.listen_fds));
+    envs.emplace_back("LISTEN_PID=1");
+  }
   std::vector<char*> envp;
   for (const auto& e : envs) {
     envp.push_back(const_cast<char*>(e.c_str()));

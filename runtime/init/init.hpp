@@ -14,8 +14,9 @@ struct Envelope {
   std::string rootfs;  // absolute host path
   bool no_pivot = false;
   bool no_new_keyring = false;
-  int preserve_fds = 0;
+  int preserve_fds = 0;  // every fd passed through: LISTEN_FDS ones and --preserve-fds
   bool debug = false;  // the parent logs at debug level: init sends its debug lines too
+  int listen_fds = 0;  // socket activation: LISTEN_FDS=N, LISTEN_PID=1 in the process env
 };
 
 std::string encode_envelope(const Envelope& e);

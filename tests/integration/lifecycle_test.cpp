@@ -213,3 +213,15 @@ TEST_CASE("an overlay mount from the bundle is writable through its upper layer"
   CHECK(r.out == "lower layer\n");
   CHECK(berth::test::read_file(b.dir() / "upper" / "added") == "new\n");
 }
+
+TEST_CASE("socket activation: LISTEN_FDS fds pass before --preserve-fds, with LISTEN_FDS=N, LISTEN_PID=1", "[lifecycle]") {
+  REQUIRE_ROOT();
+  Bundle b;
+  b.args({"sh", "-c", "echo $LISTEN_FDS $LISTEN_PID; cat <&3; cat <&4; cat <&5"});
+  // exec keeps the shell's PID, so LISTEN_PID=$$ names berth, as systemd would.
+  RunResult r = shell(b, "echo one > $B/1; echo two > $B/2; echo three > $B/3; "
+                         "exec 3<$B/1 4<$B/2 5<$B/3; LISTEN_FDS=2 LISTEN_PID=$$ exec $BERTH run --preserve-fds 1 -b $B $ID");
+  INFO(r.describe());
+  REQUIRE(r.exit_code == 0);
+  CHECK(r.out == "2 1\none\ntwo\nthree\n");
+}
