@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <ctime>
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -98,7 +99,16 @@ TEST_CASE("create, start, state, kill, delete walk through the spec's states", "
   REQUIRE(st.as_object().contains("pid"));
   const int pid = static_cast<int>(st.at("pid").as_int64());
   CHECK(pid > 0);
-  CHECK(st.as_object().contains("created"));
+  REQUIRE(st.as_object().contains("created"));
+  {  // RFC 3339, UTC, today (berth computes it without the C library's time zone code)
+    const std::time_t now = std::time(nullptr);
+    char day[16];
+    std::strftime(day, sizeof day, "%Y-%m-%dT", std::gmtime(&now));
+    const std::string created(st.at("created").as_string());
+    CHECK(created.rfind(day, 0) == 0);
+    CHECK(created.size() == 30);  // 2026-11-29T22:40:01.123456789Z
+    CHECK(created.back() == 'Z');
+  }
   // The created container's init waits: it has not run the process yet.
   CHECK(fs::exists(fs::path(b.state_root()) / b.id() / "exec.fifo"));
 

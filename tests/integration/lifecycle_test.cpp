@@ -174,13 +174,17 @@ TEST_CASE("a reused PID is not mistaken for the container's init", "[lifecycle]"
   // Same PID, another start time: what state.json would hold if init had died and its PID
   // had been given to an unrelated process.
   const fs::path state = fs::path(b.state_root()) / b.id() / "state.json";
-  json::value rec = json::parse(berth::test::read_file(state));
+  const std::string original = berth::test::read_file(state);
+  json::value rec = json::parse(original);
   rec.as_object()["initStartTime"] = rec.at("initStartTime").to_number<std::uint64_t>() + 1;
   berth::test::write_file(state, json::serialize(rec));
   CHECK(b.status() == "stopped");
   RunResult k = b.cli({"kill", b.id(), "KILL"});
   CHECK(k.exit_code == 1);
   CHECK_THAT(k.err, Catch::Contains("not running"));
+  // Put the truth back, so that the fixture's delete --force reaps the real init.
+  berth::test::write_file(state, original);
+  CHECK(b.status() == "created");
 }
 
 TEST_CASE("a hook past its timeout fails create", "[lifecycle][hooks]") {
