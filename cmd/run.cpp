@@ -1,8 +1,10 @@
 // berth run: create + start, then wait for the container's process unless
 // --detach (runc run).
 #include <sys/prctl.h>
+#include <unistd.h>
 
 #include <climits>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -11,6 +13,8 @@
 #include "cmd/commands.hpp"
 #include "runtime/container.hpp"
 #include "runtime/signal_proxy.hpp"
+#include "runtime/sys/fd.hpp"
+#include "runtime/terminal.hpp"
 #include "runtime/sys/error.hpp"
 
 namespace berth::cmd {
@@ -93,6 +97,8 @@ int cmd_run(const GlobalOptions& global, const std::vector<std::string>& args) {
   Container c = factory.create({.id = a.id,
                                 .bundle = a.bundle,
                                 .console_socket = a.console_socket,
+                                // A terminal without a console socket: relayed by us, as runc run.
+                                .terminal_to_caller = !a.detach && a.console_socket.empty(),
                                 .pid_file = a.pid_file,
                                 .no_pivot = a.no_pivot,
                                 .no_new_keyring = a.no_new_keyring,
@@ -104,10 +110,13 @@ int cmd_run(const GlobalOptions& global, const std::vector<std::string>& args) {
   }
   int status;
   {
+    const sys::Fd pty = c.take_terminal();
+    std::optional<terminal::RawMode> raw;
+    if (pty.valid()) raw.emplace(STDIN_FILENO);
     SignalProxy proxy;
     try {
       c.start();
-      status = proxy.forward_until_exit(c.pid());
+      status = proxy.forward_until_exit(c.pid(), pty.valid() ? pty.get() : -1);
     } catch (...) {
       if (!a.keep) destroy_quietly(c);
       throw;

@@ -28,6 +28,7 @@
 #include "runtime/sys/dir.hpp"
 #include "runtime/sys/error.hpp"
 #include "runtime/sys/syscalls.hpp"
+#include "runtime/terminal.hpp"
 
 namespace json = boost::json;
 
@@ -157,7 +158,7 @@ Container Factory::create(const CreateOptions& opts) {
     if (!s.process) throw Error("process: required to create a container");
     if (!ns::creates(s, oci::NamespaceType::Mount))
       throw Error("linux.namespaces: berth needs a new mount namespace to set up the rootfs");
-    if (s.process->terminal.value_or(false) && opts.console_socket.empty())
+    if (s.process->terminal.value_or(false) && opts.console_socket.empty() && !opts.terminal_to_caller)
       throw Error("process.terminal: a terminal needs --console-socket (or `berth run` in the foreground)");
     return s;
   });
@@ -165,6 +166,9 @@ Container Factory::create(const CreateOptions& opts) {
   const std::string rootfs =
       real_path(root_path.starts_with('/') ? root_path : bundle + "/" + root_path, "root.path");
   ns::Plan plan = ns::plan(spec);
+  const bool terminal = spec.process->terminal.value_or(false);
+  sys::Fd console;  // connected first: a bad socket fails before anything exists
+  if (terminal && !opts.console_socket.empty()) console = terminal::connect_console_socket(opts.console_socket);
 
   StateDir dir = StateDir::create(root_, opts.id);
   ContainerRecord rec;
@@ -176,6 +180,7 @@ Container Factory::create(const CreateOptions& opts) {
   rec.hooks = hooks_to_json(spec.hooks);
   rec.has_pid_ns = ns::has(spec, oci::NamespaceType::Pid);
   pid_t pid = -1;
+  sys::Fd pty;
   try {
     // As runc: the container's root owns the fifo and init reopens it through an O_PATH fd after
     // dropping privileges, so neither the state directory (0700) nor the user matter.
@@ -197,6 +202,7 @@ Container Factory::create(const CreateOptions& opts) {
     req.plan = &plan;
     req.fifo_fd = fifo.get();
     req.preserve_fds = opts.listen_fds + opts.preserve_fds;
+    req.terminal = terminal;
     req.runtime_hooks = [&](pid_t p) {
       pid = p;
       rec.pid = p;
@@ -207,7 +213,7 @@ Container Factory::create(const CreateOptions& opts) {
       }
       return s;
     };
-    const Spawned sp = spawn_init(req);
+    Spawned sp = spawn_init(req);
     pid = sp.pid;
     rec.pid = sp.pid;
     auto st = proc::start_time(sp.pid);
@@ -216,6 +222,8 @@ Container Factory::create(const CreateOptions& opts) {
     if (rec.has_pid_ns) rec.pid_ns = proc::ns_id(sp.pid, "pid").value_or("");
     dir.write_record(rec);
     if (!opts.pid_file.empty()) with_context("--pid-file", [&] { write_pid_file(opts.pid_file, sp.pid); });
+    if (console.valid()) terminal::send_master(console.get(), sp.pty.get(), opts.console_socket);
+    if (terminal && !console.valid()) pty = std::move(sp.pty);
   } catch (...) {
     if (pid > 0) {
       ::kill(pid, SIGKILL);
@@ -229,7 +237,9 @@ Container Factory::create(const CreateOptions& opts) {
     }
     throw;
   }
-  return Container(root_, std::move(rec));
+  Container c(root_, std::move(rec));
+  c.pty_ = std::move(pty);
+  return c;
 }
 
 Container Factory::load(const std::string& id) const {

@@ -17,6 +17,7 @@
 
 #include "oci/state.hpp"
 #include "runtime/state_store.hpp"
+#include "runtime/sys/fd.hpp"
 
 namespace berth {
 
@@ -24,6 +25,9 @@ struct CreateOptions {
   std::string id;
   std::string bundle;          // default: the current directory
   std::string console_socket;  // AF_UNIX socket that receives the pty master (terminal: true)
+  // terminal: true without a console socket: the caller (foreground `berth run`) takes the pty
+  // master with Container::take_terminal() and relays it.
+  bool terminal_to_caller = false;
   std::string pid_file;        // written with the container's pid once created
   bool no_pivot = false;       // MS_MOVE + chroot instead of pivot_root
   bool no_new_keyring = false;
@@ -41,6 +45,9 @@ class Container {
   // The state document: the spec's fields plus runc's rootfs, created and owner.
   oci::State state() const;
 
+  // The pty master of a container created with terminal_to_caller (invalid otherwise).
+  sys::Fd take_terminal() { return std::move(pty_); }
+
   // Lets the created container's process run (opens exec.fifo), then runs poststart hooks.
   void start();
   // Sends sig to the container's init; with all, to every process of the container.
@@ -57,6 +64,7 @@ class Container {
   oci::Status status_locked(const StateDir& dir) const;
   std::string root_;
   ContainerRecord record_;
+  sys::Fd pty_;
 };
 
 class Factory {

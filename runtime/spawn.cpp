@@ -199,6 +199,11 @@ Spawned spawn_init(SpawnRequest& req) {
     init::expect(sock, SyncMsg::HooksRequest, relog);
     const std::string state = req.runtime_hooks ? req.runtime_hooks(out.pid) : std::string();
     init::send(sock, SyncMsg::HooksDone, state);
+    if (req.terminal) {
+      init::Received m = init::expect(sock, SyncMsg::PtyMaster, relog);
+      if (!m.fd.valid()) throw Error("sync: pty master message without an fd");
+      out.pty = std::move(m.fd);
+    }
     init::expect(sock, SyncMsg::Ready, relog);
   } catch (...) {
     if (out.pid > 0 && out.pid != out.child) kill_and_reap(out.pid, true);

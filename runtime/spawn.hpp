@@ -11,6 +11,7 @@
 
 #include "oci/spec.hpp"
 #include "runtime/namespaces.hpp"
+#include "runtime/sys/fd.hpp"
 
 namespace berth {
 
@@ -21,6 +22,7 @@ struct SpawnRequest {
   ns::Plan* plan = nullptr;
   int fifo_fd = -1;              // O_PATH fd of exec.fifo: init reopens it for writing
   int preserve_fds = 0;
+  bool terminal = false;         // init sends the pty master (process.terminal)
   // Runs prestart and createRuntime hooks in the runtime namespace; returns the state JSON that
   // init passes to createContainer and startContainer hooks.
   std::function<std::string(pid_t)> runtime_hooks;
@@ -29,6 +31,7 @@ struct SpawnRequest {
 struct Spawned {
   pid_t pid = -1;    // the container's init, in berth's pid namespace
   pid_t child = -1;  // our direct child: pid, or the intermediate that forked it (already reaped)
+  sys::Fd pty;       // the container's pty master (terminal only)
 };
 
 // On failure the spawned processes are killed and reaped before the error is rethrown.

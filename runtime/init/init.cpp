@@ -27,6 +27,7 @@
 #include "runtime/process/attributes.hpp"
 #include "runtime/sys/error.hpp"
 #include "runtime/sys/syscalls.hpp"
+#include "runtime/terminal.hpp"
 
 namespace json = boost::json;
 
@@ -179,6 +180,10 @@ void set_sysctls(const oci::Spec& spec) {
 
   mount::enter_rootfs(ro);
   set_sysctls(spec);
+  if (process.terminal.value_or(false)) {
+    sys::Fd master = terminal::setup_console(process);
+    send_fd(sync, SyncMsg::PtyMaster, master.get());
+  }
   // Before finish_rootfs, which may make the root read-only.
   with_context("process.cwd", [&] { mkdir_all(process.cwd); });
   mount::finish_rootfs(spec);

@@ -8,6 +8,7 @@
 #include <cstring>
 
 #include "runtime/sys/error.hpp"
+#include "runtime/sys/syscalls.hpp"
 
 namespace berth::init {
 
@@ -25,10 +26,26 @@ ssize_t send_packet(int sock, const iovec* iov, int iovcnt) {
   return n;
 }
 
-ssize_t recv_packet(int sock, void* buf, size_t len) {
+// Any fd that arrives with the packet is stored in *fd.
+ssize_t recv_packet(int sock, void* buf, size_t len, sys::Fd* fd = nullptr) {
+  iovec iov{buf, len};
+  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))];
+  msghdr mh{};
+  mh.msg_iov = &iov;
+  mh.msg_iovlen = 1;
+  mh.msg_control = control;
+  mh.msg_controllen = sizeof control;
   ssize_t n;
-  do n = ::recv(sock, buf, len, 0);
+  do n = ::recvmsg(sock, &mh, MSG_CMSG_CLOEXEC);
   while (n < 0 && errno == EINTR);
+  for (cmsghdr* c = CMSG_FIRSTHDR(&mh); n >= 0 && c != nullptr; c = CMSG_NXTHDR(&mh, c)) {
+    if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS && c->cmsg_len == CMSG_LEN(sizeof(int))) {
+      int received;
+      std::memcpy(&received, CMSG_DATA(c), sizeof received);
+      sys::Fd owned(received);
+      if (fd != nullptr) *fd = std::move(owned);
+    }
+  }
   return n;
 }
 }  // namespace
@@ -44,6 +61,7 @@ std::string_view name(SyncMsg m) {
     case SyncMsg::HooksRequest: return "hooks request";
     case SyncMsg::HooksDone: return "hooks done";
     case SyncMsg::Ready: return "ready";
+    case SyncMsg::PtyMaster: return "pty master";
   }
   return "unknown message";
 }
@@ -61,15 +79,22 @@ void send(int sock, SyncMsg type, std::string_view payload, int errnum) {
   }
 }
 
+void send_fd(int sock, SyncMsg type, int fd) {
+  const SyncHeader h{type, 0, 0, 0};
+  sys::send_fd(sock, std::string_view(reinterpret_cast<const char*>(&h), sizeof h), fd,
+               fmt::format("sync: {}", name(type)));
+}
+
 Received recv(int sock, std::string_view what) {
   std::string buf(kMaxPacket, '\0');
-  ssize_t n = recv_packet(sock, buf.data(), buf.size());
+  sys::Fd fd;
+  ssize_t n = recv_packet(sock, buf.data(), buf.size(), &fd);
   if (n < 0) throw_errno(fmt::format("sync: receive {}", what));
   if (n == 0) throw Error(fmt::format("init exited before {}", what));
   if (static_cast<size_t>(n) < sizeof(SyncHeader)) throw Error(fmt::format("sync: short message while waiting for {}", what));
   SyncHeader h;
   std::memcpy(&h, buf.data(), sizeof h);
-  Received r{h.type, h.errnum, {}};
+  Received r{h.type, h.errnum, {}, std::move(fd)};
   r.payload.reserve(h.payload_len);
   r.payload.append(buf.data() + sizeof h, static_cast<size_t>(n) - sizeof h);
   while (r.payload.size() < h.payload_len) {

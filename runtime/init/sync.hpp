@@ -40,6 +40,7 @@ enum class SyncMsg : std::uint32_t {
   HooksRequest,  // init -> parent: which hook kinds to run in the runtime namespace
   HooksDone,     // parent -> init
   Ready,         // init -> parent: set-up done; payload: the container pid (in the parent's pid ns)
+  PtyMaster,     // init -> parent: the container's pty master as SCM_RIGHTS (process.terminal)
 };
 
 std::string_view name(SyncMsg m);
@@ -56,10 +57,13 @@ struct Received {
   SyncMsg type;
   int errnum = 0;
   std::string payload;
+  sys::Fd fd;  // an fd that came with the message (SCM_RIGHTS), if any
 };
 
 // Throws berth::Error on a socket error.
 void send(int sock, SyncMsg type, std::string_view payload = {}, int errnum = 0);
+// A header-only message carrying fd (SCM_RIGHTS).
+void send_fd(int sock, SyncMsg type, int fd);
 // Receives one message; throws "init exited before <what>" on EOF.
 Received recv(int sock, std::string_view what);
 // Receives messages until `want`; Log messages are forwarded through `on_log`, Error is

@@ -31,6 +31,10 @@ bool mkdirat(int dirfd, const std::string& path, mode_t mode);
 std::pair<Fd, Fd> socketpair(int domain, int type);
 std::pair<Fd, Fd> pipe();
 
+// One message on a unix socket carrying `fd` as SCM_RIGHTS, with `data` (at least one byte is
+// sent: an empty message could not carry the fd on a stream socket).
+void send_fd(int sock, std::string_view data, int fd, std::string_view what);
+
 Fd pidfd_open(pid_t pid);
 // Sends sig through a pidfd: no PID reuse race.
 void pidfd_send_signal(int pidfd, int sig);

@@ -1,0 +1,212 @@
+// Terminals and exit codes (issue #4): the pty master sent to --console-socket as containerd and
+// conmon receive it, foreground `run` relaying a real terminal, and the error paths.
+#include <fcntl.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstring>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include <boost/json.hpp>
+#include <catch2/catch.hpp>
+
+#include "tests/integration/bundle.hpp"
+
+namespace json = boost::json;
+namespace fs = std::filesystem;
+using berth::test::Bundle;
+using berth::test::RunOptions;
+using berth::test::RunResult;
+
+namespace {
+
+// A console-socket receiver, as containerd's and conmon's: a listening AF_UNIX socket that
+// accepts one connection and takes the fd that comes with its first message.
+class ConsoleReceiver {
+ public:
+  explicit ConsoleReceiver(std::string path) : path_(std::move(path)) {
+    fd_ = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_un addr{};
+    addr.sun_family = AF_UNIX;
+    std::strncpy(addr.sun_path, path_.c_str(), sizeof addr.sun_path - 1);
+    REQUIRE(::bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+    REQUIRE(::listen(fd_, 4) == 0);
+  }
+  ~ConsoleReceiver() {
+    if (fd_ >= 0) ::close(fd_);
+    if (master_ >= 0) ::close(master_);
+  }
+  void close_listener() {
+    ::close(fd_);
+    fd_ = -1;
+  }
+  // Accepts the connection berth made and receives the master; returns the message's data.
+  std::string receive() {
+    const int c = ::accept4(fd_, nullptr, nullptr, SOCK_CLOEXEC);
+    REQUIRE(c >= 0);
+    char data[256] = {};
+    iovec iov{data, sizeof data - 1};
+    alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))];
+    msghdr mh{};
+    mh.msg_iov = &iov;
+    mh.msg_iovlen = 1;
+    mh.msg_control = control;
+    mh.msg_controllen = sizeof control;
+    const ssize_t n = ::recvmsg(c, &mh, MSG_CMSG_CLOEXEC);
+    ::close(c);
+    REQUIRE(n > 0);
+    cmsghdr* cm = CMSG_FIRSTHDR(&mh);
+    REQUIRE(cm != nullptr);
+    REQUIRE(cm->cmsg_type == SCM_RIGHTS);
+    std::memcpy(&master_, CMSG_DATA(cm), sizeof master_);
+    return std::string(data, static_cast<size_t>(n));
+  }
+  // Everything the container writes on its terminal until every slave is closed.
+  std::string read_all() {
+    std::string out;
+    for (;;) {
+      pollfd p{master_, POLLIN, 0};
+      if (::poll(&p, 1, 10000) <= 0) break;
+      char buf[4096];
+      const ssize_t n = ::read(master_, buf, sizeof buf);
+      if (n <= 0) break;  // EIO: the container's side is closed
+      out.append(buf, static_cast<size_t>(n));
+    }
+    return out;
+  }
+  int master() const { return master_; }
+
+ private:
+  std::string path_;
+  int fd_ = -1;
+  int master_ = -1;
+};
+
+void want_terminal(Bundle& b) {
+  b.process()["terminal"] = true;
+  b.process()["consoleSize"] = json::object{{"height", 40}, {"width", 100}};
+}
+
+}  // namespace
+
+TEST_CASE("--console-socket receives the pty master; the process has the pty as its terminal", "[terminal]") {
+  REQUIRE_ROOT();
+  Bundle b;
+  want_terminal(b);
+  b.args({"sh", "-c", "tty; stty size; ls -l /dev/console | awk '{print $1, $5, $6}'; echo done"});
+  b.save();
+  const std::string sock = b.path("console.sock").string();
+  ConsoleReceiver rx(sock);
+  RunResult r = b.cli({"run", "-d", "--console-socket", sock, "--bundle", b.dir().string(), b.id()});
+  INFO(r.describe());
+  REQUIRE(r.ok());
+  CHECK(rx.receive() == "/dev/ptmx");
+  const std::string out = rx.read_all();
+  CHECK(out == "/dev/pts/0\r\n40 100\r\ncrw--w---- 136, 0\r\ndone\r\n");
+}
+
+TEST_CASE("create/start with a console socket: the master works before start", "[terminal]") {
+  REQUIRE_ROOT();
+  Bundle b;
+  want_terminal(b);
+  b.args({"sh", "-c", "read line; echo \"got $line\""});
+  b.save();
+  const std::string sock = b.path("console.sock").string();
+  ConsoleReceiver rx(sock);
+  RunResult r = b.cli({"create", "--console-socket", sock, "--bundle", b.dir().string(), b.id()});
+  INFO(r.describe());
+  REQUIRE(r.ok());
+  rx.receive();
+  REQUIRE(::write(rx.master(), "hello\n", 6) == 6);
+  REQUIRE(b.cli({"start", b.id()}).ok());
+  CHECK_THAT(rx.read_all(), Catch::EndsWith("got hello\r\n"));
+}
+
+TEST_CASE("terminal errors: no socket, a bad socket, a socket that goes away; nothing left behind", "[terminal][errors]") {
+  REQUIRE_ROOT();
+  Bundle b;
+  want_terminal(b);
+  b.args({"true"});
+  b.save();
+  RunResult r = b.cli({"run", "-d", "--bundle", b.dir().string(), b.id()});
+  CHECK(r.exit_code == 1);
+  CHECK_THAT(r.err, Catch::Contains("process.terminal") && Catch::Contains("--console-socket"));
+  CHECK_FALSE(fs::exists(fs::path(b.state_root()) / b.id()));
+
+  const std::string missing = b.path("no-such.sock").string();
+  r = b.cli({"create", "--console-socket", missing, "--bundle", b.dir().string(), b.id()});
+  CHECK(r.exit_code == 1);
+  CHECK_THAT(r.err, Catch::Contains("--console-socket: connect `" + missing + "`: No such file or directory"));
+  CHECK_FALSE(fs::exists(fs::path(b.state_root()) / b.id()));
+
+  // The receiver stops listening while berth waits in a hook: the connection it made is reset
+  // before it sends the master.
+  const std::string sock = b.path("console.sock").string();
+  b.config.as_object()["hooks"] = json::object{
+      {"createRuntime", json::array{json::object{{"path", "/bin/sleep"}, {"args", json::array{"sleep", "1"}}}}}};
+  b.save();
+  int status = 0;
+  {
+    ConsoleReceiver rx(sock);
+    const std::string err = b.path("err").string();
+    const pid_t child = ::fork();
+    if (child == 0) {
+      const int fd = ::open(err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+      ::dup2(fd, 2);
+      const std::string bin = berth::test::berth_binary(), root = b.state_root(), dir = b.dir().string();
+      ::execl(bin.c_str(), "berth", "--root", root.c_str(), "create", "--console-socket", sock.c_str(), "--bundle",
+              dir.c_str(), b.id().c_str(), nullptr);
+      ::_exit(127);
+    }
+    ::usleep(500 * 1000);
+    rx.close_listener();
+    ::waitpid(child, &status, 0);
+  }
+  CHECK(WIFEXITED(status));
+  CHECK(WEXITSTATUS(status) == 1);
+  CHECK_THAT(berth::test::read_file(b.path("err")), Catch::Contains("--console-socket"));
+  CHECK_FALSE(fs::exists(fs::path(b.state_root()) / b.id()));
+}
+TEST_CASE("foreground run relays a real terminal and returns the exit status", "[terminal]") {
+  REQUIRE_ROOT();
+  if (!berth::test::find_program("script")) {
+    berth::test::skip("util-linux's script(1) is not installed");
+    return;
+  }
+  Bundle b;
+  want_terminal(b);
+  b.args({"sh", "-c", "read line; echo \"got $line on $(tty)\"; exit 3"});
+  b.save();
+  RunOptions o;
+  o.stdin_data = "hello\n";
+  const std::string cmd = berth::test::berth_binary() + " --root " + b.state_root() + " run --bundle " +
+                          b.dir().string() + " " + b.id();
+  // script gives berth a real terminal on its stdio; -e returns the child's exit status.
+  RunResult r = berth::test::run({"script", "-qec", cmd, "/dev/null"}, o);
+  INFO(r.describe());
+  CHECK(r.exit_code == 3);
+  CHECK_THAT(r.out, Catch::Contains("got hello on /dev/pts/0"));
+  CHECK(b.status() == "(none)");
+}
+
+TEST_CASE("exit codes: 0, 3, 137 and 143 come back from run", "[terminal][exit]") {
+  REQUIRE_ROOT();
+  const std::vector<std::pair<std::string, int>> cases = {
+      {"exit 0", 0}, {"exit 3", 3}, {"kill -KILL $$", 137}, {"kill -TERM $$", 143}};
+  for (const auto& [script, want] : cases) {
+    Bundle b;
+    // In the host's pid namespace the shell is not an init: its own signals kill it.
+    json::array& ns = b.linux()["namespaces"].as_array();
+    ns.erase(std::remove_if(ns.begin(), ns.end(), [](const json::value& n) { return n.at("type") == "pid"; }), ns.end());
+    b.args({"sh", "-c", script});
+    RunResult r = b.run_fg();
+    INFO(script << ": " << r.describe());
+    CHECK(r.exit_code == want);
+  }
+}
