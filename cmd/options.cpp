@@ -387,4 +387,9 @@ int listen_fds_from_env() {
   return static_cast<int>(n);
 }
 
+std::string env_or_empty(const char* name) {
+  const char* v = std::getenv(name);
+  return v ? std::string(v) : std::string();
+}
+
 }  // namespace berth::cmd

@@ -119,6 +119,9 @@ std::int64_t parse_bytes(std::string_view flag_name, std::string_view text);
 // them to the container before the --preserve-fds ones.
 int listen_fds_from_env();
 
+// getenv, with "" for an unset variable.
+std::string env_or_empty(const char* name);
+
 // The issue that will implement a subcommand still missing.
 struct Issue {
   int number;

@@ -103,9 +103,10 @@ int cmd_run(const GlobalOptions& global, const std::vector<std::string>& args) {
                                 .no_pivot = a.no_pivot,
                                 .no_new_keyring = a.no_new_keyring,
                                 .listen_fds = listen_fds_from_env(),
+                                .notify_socket = env_or_empty("NOTIFY_SOCKET"),
                                 .preserve_fds = static_cast<int>(a.preserve_fds)});
   if (a.detach) {
-    c.start();
+    c.start(env_or_empty("NOTIFY_SOCKET"));  // as runc run -d: returns once READY=1 came
     return 0;
   }
   int status;
@@ -115,7 +116,7 @@ int cmd_run(const GlobalOptions& global, const std::vector<std::string>& args) {
     if (pty.valid()) raw.emplace(STDIN_FILENO);
     SignalProxy proxy;
     try {
-      c.start();
+      c.start(env_or_empty("NOTIFY_SOCKET"), /*notify_in_background=*/true);
       status = proxy.forward_until_exit(c.pid(), pty.valid() ? pty.get() : -1);
     } catch (...) {
       if (!a.keep) destroy_quietly(c);

@@ -35,7 +35,7 @@ int cmd_start(const GlobalOptions& global, const std::vector<std::string>& args)
   const auto positional = parse_command(kStartCommand, flags, args);
   if (!positional) return 0;
   a.id = (*positional)[0];
-  Factory(global.root).load(a.id).start();
+  Factory(global.root).load(a.id).start(env_or_empty("NOTIFY_SOCKET"));
   return 0;
 }
 

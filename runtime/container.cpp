@@ -23,6 +23,7 @@
 #include "runtime/hooks.hpp"
 #include "runtime/init/init.hpp"
 #include "runtime/namespaces.hpp"
+#include "runtime/notify_socket.hpp"
 #include "runtime/proc.hpp"
 #include "runtime/spawn.hpp"
 #include "runtime/sys/dir.hpp"
@@ -179,6 +180,7 @@ Container Factory::create(const CreateOptions& opts) {
   if (spec.annotations) rec.annotations = *spec.annotations;
   rec.hooks = hooks_to_json(spec.hooks);
   rec.has_pid_ns = ns::has(spec, oci::NamespaceType::Pid);
+  rec.notify = !opts.notify_socket.empty();
   pid_t pid = -1;
   sys::Fd pty;
   try {
@@ -192,9 +194,19 @@ Container Factory::create(const CreateOptions& opts) {
       if (::fchownat(dir.fd(), kExecFifo, uid.value_or(0), gid.value_or(0), 0) < 0) throw_errno("chown", fifo_path);
     }
     sys::Fd fifo = sys::openat(dir.fd(), kExecFifo, O_PATH | O_CLOEXEC);
-    init::Envelope env{opts.id,           bundle,           rootfs, opts.no_pivot,
-                       opts.no_new_keyring, opts.listen_fds + opts.preserve_fds,
-                       spdlog::should_log(spdlog::level::debug), opts.listen_fds};
+    init::Envelope env;
+    env.id = opts.id;
+    env.bundle = bundle;
+    env.rootfs = rootfs;
+    env.no_pivot = opts.no_pivot;
+    env.no_new_keyring = opts.no_new_keyring;
+    env.preserve_fds = opts.listen_fds + opts.preserve_fds;
+    env.debug = spdlog::should_log(spdlog::level::debug);
+    env.listen_fds = opts.listen_fds;
+    if (rec.notify) {
+      env.notify_dir = dir.path() + "/" + notify::kStateDir;
+      if (::mkdirat(dir.fd(), notify::kStateDir, 0755) < 0) throw_errno("mkdir", env.notify_dir);
+    }
     SpawnRequest req;
     req.spec = &spec;
     req.config_text = config_text;
@@ -288,12 +300,16 @@ oci::Status Container::status() const {
 
 oci::State Container::state() const { return make_state(record_, status()); }
 
-void Container::start() {
+void Container::start(const std::string& notify_socket, bool notify_in_background) {
+  sys::Fd pidfd, notify;
+  {
   StateDir dir = StateDir::open(root_, record_.id);
   const oci::Status st = status_locked(dir);
   if (st != oci::Status::Created)
     throw Error(fmt::format("container `{}` is {}, not created: cannot start", record_.id, oci::to_string(st)));
-  sys::Fd pidfd = sys::pidfd_open(record_.pid);
+  pidfd = sys::pidfd_open(record_.pid);
+  // Listening before the process runs: nothing it sends is lost.
+  if (record_.notify && !notify_socket.empty()) notify = notify::bind_socket(dir.path());
   sys::Fd fifo = sys::openat(dir.fd(), kExecFifo, O_RDONLY | O_NONBLOCK);
   // init is blocked opening the fifo for writing; it writes one byte once we are a reader.
   pollfd p[2] = {{fifo.get(), POLLIN, 0}, {pidfd.get(), POLLIN, 0}};
@@ -307,8 +323,24 @@ void Container::start() {
   char c;
   if (::read(fifo.get(), &c, 1) != 1) throw_errno("read", dir.path() + "/" + kExecFifo);
   if (::unlinkat(dir.fd(), kExecFifo, 0) < 0) throw_errno("unlink", dir.path() + "/" + kExecFifo);
+  }  // the container's lock is released: `state` must answer while we wait for READY=1
   if (auto h = hooks_from_record(record_); h && h->poststart)
     run_hooks_warn(*h->poststart, "poststart", state_json(make_state(record_, oci::Status::Running)));
+  if (!notify.valid()) return;
+  auto wait = [sock = std::move(notify), pid = std::move(pidfd), init = record_.pid, host = notify_socket] {
+    notify::forward_ready(sock.get(), pid.get(), init, host);
+  };
+  if (!notify_in_background) {
+    wait();
+    return;
+  }
+  notify_thread_ = std::jthread([wait = std::move(wait)]() mutable {
+    try {
+      wait();
+    } catch (const Error& e) {
+      spdlog::warn("{}", e.what());
+    }
+  });
 }
 
 void Container::signal(int sig, bool all) {

@@ -13,6 +13,7 @@
 
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "oci/state.hpp"
@@ -34,6 +35,9 @@ struct CreateOptions {
   // Socket activation (systemd's LISTEN_FDS): fds 3 .. 3+N-1 pass through, and the process gets
   // LISTEN_FDS=N and LISTEN_PID=1 in its environment, as runc does.
   int listen_fds = 0;
+  // The caller's NOTIFY_SOCKET: the container gets its own at /run/notify/notify.sock, whose
+  // READY=1 start() forwards there (runtime/notify_socket.hpp).
+  std::string notify_socket;
   int preserve_fds = 0;        // the next N fds (after listen_fds) pass through too
 };
 
@@ -49,7 +53,10 @@ class Container {
   sys::Fd take_terminal() { return std::move(pty_); }
 
   // Lets the created container's process run (opens exec.fifo), then runs poststart hooks.
-  void start();
+  // With `notify_socket` (the caller's NOTIFY_SOCKET) and a container created with one, waits
+  // for the container's READY=1 and forwards it there: before returning, or, with
+  // `notify_in_background` (foreground run), in a thread that ends when init exits.
+  void start(const std::string& notify_socket = {}, bool notify_in_background = false);
   // Sends sig to the container's init; with all, to every process of the container.
   void signal(int sig, bool all = false);
   // Removes the container. A running (or paused) container needs force, which kills it first.
@@ -65,6 +72,7 @@ class Container {
   std::string root_;
   ContainerRecord record_;
   sys::Fd pty_;
+  std::jthread notify_thread_;
 };
 
 class Factory {

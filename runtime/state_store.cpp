@@ -162,6 +162,7 @@ json::value to_json(const ContainerRecord& r) {
   o["annotations"] = std::move(ann);
   if (!r.hooks.is_null()) o["hooks"] = r.hooks;
   o["hasPidNs"] = r.has_pid_ns;
+  o["notify"] = r.notify;
   o["pidNs"] = r.pid_ns;
   return o;
 }
@@ -190,6 +191,7 @@ ContainerRecord record_from_json(const json::value& v) {
       if (val.is_string()) r.annotations[std::string(k)] = std::string(val.get_string());
   if (const json::value* x = o->if_contains("hooks")) r.hooks = *x;
   if (const json::value* x = o->if_contains("hasPidNs"); x && x->is_bool()) r.has_pid_ns = x->get_bool();
+  if (const json::value* x = o->if_contains("notify"); x && x->is_bool()) r.notify = x->get_bool();
   return r;
 }
 

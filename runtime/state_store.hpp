@@ -33,6 +33,7 @@ struct ContainerRecord {
   boost::json::value hooks;               // the config's "hooks" object (poststart, poststop)
   bool has_pid_ns = false;                // a new pid namespace: killing init kills all
   std::string pid_ns;                     // "pid:[inode]" of the container, for kill --all
+  bool notify = false;                    // created under NOTIFY_SOCKET: /run/notify is mounted
 };
 
 // Validates a container ID the way runc does: ^[\w+-\.]+$, not "." or "..", at most 1024 bytes.

@@ -24,6 +24,7 @@
 #include "runtime/mount/rootfs.hpp"
 #include "runtime/namespaces.hpp"
 #include "runtime/netlink/link.hpp"
+#include "runtime/notify_socket.hpp"
 #include "runtime/process/attributes.hpp"
 #include "runtime/sys/error.hpp"
 #include "runtime/sys/syscalls.hpp"
@@ -43,6 +44,7 @@ std::string encode_envelope(const Envelope& e) {
   o["preserveFds"] = e.preserve_fds;
   o["debug"] = e.debug;
   o["listenFds"] = e.listen_fds;
+  o["notifyDir"] = e.notify_dir;
   return json::serialize(o);
 }
 
@@ -66,6 +68,7 @@ Envelope decode_envelope(std::string_view text) {
   e.no_pivot = boolean("noPivot");
   e.no_new_keyring = boolean("noNewKeyring");
   e.debug = boolean("debug");
+  e.notify_dir = str("notifyDir");
   if (const json::value* x = o.if_contains("preserveFds"); x && x->is_int64()) e.preserve_fds = static_cast<int>(x->get_int64());
   if (const json::value* x = o.if_contains("listenFds"); x && x->is_int64()) e.listen_fds = static_cast<int>(x->get_int64());
   return e;
@@ -141,6 +144,17 @@ void absolute_bind_sources(oci::Spec& spec, const std::string& bundle) {
   }
 }
 
+// Replaces KEY=... in env, or appends it: one entry per key, since getenv takes the first.
+void set_env(std::vector<std::string>& env, std::string_view key, std::string_view value) {
+  std::string entry = fmt::format("{}={}", key, value);
+  for (auto& e : env)
+    if (e.size() > key.size() && e.compare(0, key.size(), key) == 0 && e[key.size()] == '=') {
+      e = std::move(entry);
+      return;
+    }
+  env.push_back(std::move(entry));
+}
+
 void set_sysctls(const oci::Spec& spec) {
   if (!spec.linux || !spec.linux->sysctl) return;
   for (const auto& [key, value] : *spec.linux->sysctl) {
@@ -203,10 +217,11 @@ void set_sysctls(const oci::Spec& spec) {
 
   ::clearenv();
   std::vector<std::string> envs = process.env.value_or(std::vector<std::string>{});
-  if (env.listen_fds > 0) {  // after the config's own entries, so these win, as in runc
-    envs.push_back(fmt::format("LISTEN_FDS={}", env.listen_fds));
-    envs.emplace_back("LISTEN_PID=1");
+  if (env.listen_fds > 0) {
+    set_env(envs, "LISTEN_FDS", std::to_string(env.listen_fds));
+    set_env(envs, "LISTEN_PID", "1");
   }
+  if (!env.notify_dir.empty()) set_env(envs, "NOTIFY_SOCKET", notify::kContainerSocket);
   std::vector<char*> envp;
   for (const auto& e : envs) {
     envp.push_back(const_cast<char*>(e.c_str()));
@@ -272,6 +287,15 @@ void init_main() {
     if (env.debug) spdlog::set_level(spdlog::level::debug);
     oci::Spec spec = oci::parse_config(std::string_view(cfg.payload).substr(nul + 1));
     absolute_bind_sources(spec, env.bundle);
+    if (!env.notify_dir.empty()) {  // the container's end of the notify socket, read-only as in runc
+      if (!spec.mounts) spec.mounts.emplace();
+      oci::Mount m;
+      m.destination = notify::kContainerDir;
+      m.type = "bind";
+      m.source = env.notify_dir;
+      m.options = oci::Strings{"bind", "nosuid", "noexec", "nodev", "ro"};
+      spec.mounts->push_back(std::move(m));
+    }
     run(sync, fifo_fd, env, spec);
   } catch (const Error& e) {
     send_error_noexcept(sync, e.message(), e.errnum());

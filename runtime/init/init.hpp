@@ -17,6 +17,7 @@ struct Envelope {
   int preserve_fds = 0;  // every fd passed through: LISTEN_FDS ones and --preserve-fds
   bool debug = false;  // the parent logs at debug level: init sends its debug lines too
   int listen_fds = 0;  // socket activation: LISTEN_FDS=N, LISTEN_PID=1 in the process env
+  std::string notify_dir;  // host dir mounted on /run/notify (runtime/notify_socket.hpp)
 };
 
 std::string encode_envelope(const Envelope& e);

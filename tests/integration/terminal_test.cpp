@@ -210,3 +210,32 @@ TEST_CASE("exit codes: 0, 3, 137 and 143 come back from run", "[terminal][exit]"
     CHECK(r.exit_code == want);
   }
 }
+
+TEST_CASE("NOTIFY_SOCKET: the container's READY=1 reaches the caller's socket with MAINPID", "[terminal][notify]") {
+  REQUIRE_ROOT();
+  Bundle b;
+  fs::copy_file(BERTH_SD_NOTIFY_HELPER, b.rootfs() / "sd-notify");
+  b.config.as_object()["root"].as_object()["readonly"] = false;
+  // Not ready at once: `run -d` must wait for it, as runc does.
+  b.args({"sh", "-c", "echo $NOTIFY_SOCKET > /notify-env; sleep 0.3; /sd-notify STATUS=starting; "
+                      "/sd-notify READY=1; sleep 100"});
+  b.save();
+  const std::string host = b.path("host-notify.sock").string();
+  const int sock = ::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  std::strncpy(addr.sun_path, host.c_str(), sizeof addr.sun_path - 1);
+  REQUIRE(::bind(sock, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+  RunOptions o;
+  o.env["NOTIFY_SOCKET"] = host;
+  RunResult r = b.cli({"run", "-d", "--bundle", b.dir().string(), b.id()}, o);
+  INFO(r.describe());
+  REQUIRE(r.ok());
+  char buf[256] = {};
+  const ssize_t n = ::recv(sock, buf, sizeof buf - 1, MSG_DONTWAIT);  // already there: run -d waited
+  ::close(sock);
+  REQUIRE(n > 0);
+  CHECK(std::string(buf, static_cast<size_t>(n)) ==
+        "READY=1\nMAINPID=" + std::to_string(b.state().at("pid").as_int64()) + "\n");
+  CHECK(berth::test::read_file(b.rootfs() / "notify-env") == "/run/notify/notify.sock\n");
+}
