@@ -229,3 +229,14 @@ TEST_CASE("socket activation: LISTEN_FDS fds pass before --preserve-fds, with LI
   REQUIRE(r.exit_code == 0);
   CHECK(r.out == "2 1\none\ntwo\nthree\n");
 }
+
+TEST_CASE("without a terminal, create/start hands the container the stdio create was given", "[lifecycle]") {
+  REQUIRE_ROOT();
+  Bundle b;
+  b.args({"sh", "-c", "read line; echo \"out: $line\"; echo err >&2"});
+  // stdin from a file, stdout and stderr to files: the container keeps them after create exits.
+  RunResult r = shell(b, "echo piped > $B/in; $BERTH create -b $B $ID < $B/in > $B/out 2> $B/err && $BERTH start $ID && "
+                         "for i in $(seq 100); do grep -q err $B/err && break; sleep 0.05; done; cat $B/out $B/err");
+  INFO(r.describe());
+  CHECK(r.out == "out: piped\nerr\n");
+}
