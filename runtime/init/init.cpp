@@ -222,11 +222,9 @@ void set_sysctls(const oci::Spec& spec) {
     set_env(envs, "LISTEN_PID", "1");
   }
   if (!env.notify_dir.empty()) set_env(envs, "NOTIFY_SOCKET", notify::kContainerSocket);
+  // execve gets envp; nothing in init reads its own environment (PATH comes from process.env).
   std::vector<char*> envp;
-  for (const auto& e : envs) {
-    envp.push_back(const_cast<char*>(e.c_str()));
-    ::putenv(const_cast<char*>(e.c_str()));
-  }
+  for (const auto& e : envs) envp.push_back(const_cast<char*>(e.c_str()));
   envp.push_back(nullptr);
   // After the credentials change, as runc does: the lookup checks execute permission as the
   // container's user.
