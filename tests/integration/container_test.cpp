@@ -180,12 +180,13 @@ TEST_CASE("the container has its own namespaces, hostname and loopback", "[conta
   REQUIRE_ROOT();
   Bundle b;
   b.config.as_object()["hostname"] = "berth-test";
+  b.linux()["namespaces"].as_array().push_back(json::object{{"type", "cgroup"}});
   b.args({"sh", "-c",
-          "for n in pid net mnt uts ipc; do readlink /proc/self/ns/$n; done; hostname; "
+          "for n in pid net mnt uts ipc cgroup; do readlink /proc/self/ns/$n; done; hostname; "
           "cat /sys/class/net/lo/operstate 2>/dev/null || ip link show lo"});
   RunResult r = b.run_fg();
   REQUIRE(r.exit_code == 0);
-  for (const char* n : {"pid", "net", "mnt", "uts", "ipc"}) {
+  for (const char* n : {"pid", "net", "mnt", "uts", "ipc", "cgroup"}) {
     INFO(n);
     CHECK_THAT(r.out, Catch::Contains(std::string(n) + ":["));
     CHECK(r.out.find(host_link(std::string("/proc/self/ns/") + n)) == std::string::npos);
