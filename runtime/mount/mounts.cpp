@@ -69,8 +69,12 @@ sys::Fd make_userns(const MountPlan& p) {
     ::close(ready_r.get());
     ::close(done_w.get());
     if (::unshare(CLONE_NEWUSER) < 0) ::_exit(1);
-    char c = 'u';
-    if (::write(ready_w.get(), &c, 1) != 1) ::_exit(1);
+    // Our pid as /proc knows it: at this point /proc is still the host's, whose pids differ
+    // from the ones fork() returns inside the container's pid namespace.
+    char self[32];
+    const ssize_t len = ::readlink("/proc/self", self, sizeof self);
+    if (len <= 0 || ::write(ready_w.get(), self, static_cast<size_t>(len)) != len) ::_exit(1);
+    char c;
     (void)!::read(done_r.get(), &c, 1);  // returns at EOF: the parent is done
     ::_exit(0);
   }
@@ -86,12 +90,12 @@ sys::Fd make_userns(const MountPlan& p) {
       }
     }
   } reaper{pid, done_w};
-  char c;
+  char self[32];
   ssize_t n;
-  do n = ::read(ready_r.get(), &c, 1);
+  do n = ::read(ready_r.get(), self, sizeof self);
   while (n < 0 && errno == EINTR);
-  if (n != 1) throw Error("idmap: unshare user namespace for the mapping", EPERM);
-  const std::string dir = fmt::format("/proc/{}", pid);
+  if (n <= 0) throw Error("idmap: unshare user namespace for the mapping", EPERM);
+  const std::string dir = fmt::format("/proc/{}", std::string_view(self, static_cast<size_t>(n)));
   sys::write_file(AT_FDCWD, dir + "/uid_map", id_map(p.uid_mappings));
   sys::write_file(AT_FDCWD, dir + "/gid_map", id_map(p.gid_mappings));
   return sys::openat(AT_FDCWD, dir + "/ns/user", O_RDONLY);

@@ -169,3 +169,22 @@ TEST_CASE("rootfsPropagation and oomScoreAdj are applied", "[isolation]") {
   REQUIRE(r.exit_code == 0);
   CHECK(r.out == "123\n1\n");
 }
+
+TEST_CASE("an idmapped bind mount shows the host's owners through its mappings", "[isolation][mounts]") {
+  REQUIRE_ROOT();
+  Bundle b;
+  fs::create_directories(b.dir() / "owned");
+  berth::test::write_file(b.dir() / "owned" / "file", "x");  // owned by root, as the test runs
+  json::array map{json::object{{"containerID", 0}, {"hostID", 1000}, {"size", 1}}};
+  b.config.as_object()["mounts"].as_array().push_back(json::object{{"destination", "/idm"},
+                                                                   {"type", "bind"},
+                                                                   {"source", "owned"},
+                                                                   {"options", json::array{"bind", "idmap"}},
+                                                                   {"uidMappings", map},
+                                                                   {"gidMappings", map}});
+  b.args({"sh", "-c", "stat -c '%u %g' /idm/file"});
+  RunResult r = b.run_fg();
+  INFO(r.describe());
+  REQUIRE(r.exit_code == 0);
+  CHECK(r.out == "1000 1000\n");
+}
