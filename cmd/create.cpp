@@ -77,8 +77,8 @@ int cmd_create(const GlobalOptions& global, const std::vector<std::string>& args
                   .no_pivot = a.no_pivot,
                   .no_new_keyring = a.no_new_keyring,
                   .listen_fds = listen_fds_from_env(),
-                                .notify_socket = env_or_empty("NOTIFY_SOCKET"),
-                                .preserve_fds = static_cast<int>(a.preserve_fds)});
+                  .notify_socket = env_or_empty("NOTIFY_SOCKET"),
+                  .preserve_fds = static_cast<int>(a.preserve_fds)});
   return 0;
 }
 
