@@ -164,6 +164,17 @@ json::value to_json(const ContainerRecord& r) {
   o["hasPidNs"] = r.has_pid_ns;
   o["notify"] = r.notify;
   o["pidNs"] = r.pid_ns;
+  if (!r.cgroup.empty()) {
+    json::object cg;
+    cg["mode"] = r.cgroup.mode == cgroups::Mode::Unified ? "unified"
+                 : r.cgroup.mode == cgroups::Mode::Hybrid ? "hybrid" : "legacy";
+    json::object v1;
+    for (const auto& [c, dir] : r.cgroup.v1) v1[c] = dir;
+    cg["v1"] = std::move(v1);
+    if (!r.cgroup.unified.empty()) cg["unified"] = r.cgroup.unified;
+    o["cgroup"] = std::move(cg);
+  }
+  if (!r.systemd_unit.empty()) o["systemdUnit"] = r.systemd_unit;
   return o;
 }
 
@@ -192,6 +203,17 @@ ContainerRecord record_from_json(const json::value& v) {
   if (const json::value* x = o->if_contains("hooks")) r.hooks = *x;
   if (const json::value* x = o->if_contains("hasPidNs"); x && x->is_bool()) r.has_pid_ns = x->get_bool();
   if (const json::value* x = o->if_contains("notify"); x && x->is_bool()) r.notify = x->get_bool();
+  r.systemd_unit = str("systemdUnit");
+  if (const json::value* x = o->if_contains("cgroup"); x && x->is_object()) {
+    const json::object& cg = x->get_object();
+    if (const json::value* m = cg.if_contains("mode"); m && m->is_string())
+      r.cgroup.mode = m->get_string() == "unified" ? cgroups::Mode::Unified
+                      : m->get_string() == "hybrid" ? cgroups::Mode::Hybrid : cgroups::Mode::Legacy;
+    if (const json::value* v1 = cg.if_contains("v1"); v1 && v1->is_object())
+      for (const auto& [c, dir] : v1->get_object())
+        if (dir.is_string()) r.cgroup.v1[std::string(c)] = std::string(dir.get_string());
+    if (const json::value* u = cg.if_contains("unified"); u && u->is_string()) r.cgroup.unified = std::string(u->get_string());
+  }
   return r;
 }
 

@@ -15,6 +15,7 @@
 
 #include <boost/json/value.hpp>
 
+#include "runtime/cgroups/layout.hpp"
 #include "runtime/sys/fd.hpp"
 
 namespace berth {
@@ -34,6 +35,8 @@ struct ContainerRecord {
   bool has_pid_ns = false;                // a new pid namespace: killing init kills all
   std::string pid_ns;                     // "pid:[inode]" of the container, for kill --all
   bool notify = false;                    // created under NOTIFY_SOCKET: /run/notify is mounted
+  cgroups::Paths cgroup;                  // the container's cgroup directories (empty: none)
+  std::string systemd_unit;               // --systemd-cgroup: the scope (or slice) unit holding it
 };
 
 // Validates a container ID the way runc does: ^[\w+-\.]+$, not "." or "..", at most 1024 bytes.
