@@ -78,7 +78,8 @@ int cmd_create(const GlobalOptions& global, const std::vector<std::string>& args
                   .no_new_keyring = a.no_new_keyring,
                   .listen_fds = listen_fds_from_env(),
                   .notify_socket = env_or_empty("NOTIFY_SOCKET"),
-                  .preserve_fds = static_cast<int>(a.preserve_fds)});
+                  .preserve_fds = static_cast<int>(a.preserve_fds),
+                  .systemd_cgroup = global.systemd_cgroup});
   return 0;
 }
 

@@ -4,7 +4,13 @@
 #include <string>
 #include <vector>
 
+#include <iostream>
+
+#include <boost/json.hpp>
+
 #include "cmd/commands.hpp"
+#include "runtime/cgroups/stats.hpp"
+#include "runtime/container.hpp"
 #include "runtime/sys/error.hpp"
 
 namespace berth::cmd {
@@ -29,9 +35,16 @@ struct EventsArgs {
   bool stats = false;
 };
 
+// One event as runc prints it: a JSON object per line, "data" only for stats.
+void print_event(const std::string& id, const Container::Event& e) {
+  boost::json::object o{{"type", e.type}, {"id", id}};
+  if (e.stats) o["data"] = cgroups::to_json(*e.stats);
+  std::cout << boost::json::serialize(o) << std::endl;
+}
+
 }  // namespace
 
-int cmd_events([[maybe_unused]] const GlobalOptions& global, const std::vector<std::string>& args) {
+int cmd_events(const GlobalOptions& global, const std::vector<std::string>& args) {
   EventsArgs a;
   po::options_description flags;
   flags.add_options()
@@ -44,7 +57,15 @@ int cmd_events([[maybe_unused]] const GlobalOptions& global, const std::vector<s
   const auto positional = parse_command(kEventsCommand, flags, args);
   if (!positional) return 0;
   a.id = (*positional)[0];
-  not_implemented(kCgroupsIssue);
+  const Container c = Factory(global.root).load(a.id);
+  if (c.status() == oci::Status::Stopped) throw Error(fmt::format("container `{}` is not running", a.id));
+  if (a.stats) {
+    print_event(a.id, {"stats", c.stats()});
+    return 0;
+  }
+  c.watch(std::chrono::duration_cast<std::chrono::milliseconds>(a.interval),
+          [&](const Container::Event& e) { print_event(a.id, e); });
+  return 0;
 }
 
 }  // namespace berth::cmd

@@ -127,7 +127,6 @@ struct Issue {
   int number;
   std::string_view topic;
 };
-inline constexpr Issue kCgroupsIssue{5, "cgroups"};
 inline constexpr Issue kExecIssue{7, "exec"};
 inline constexpr Issue kCriuIssue{9, "checkpoint and restore with CRIU"};
 

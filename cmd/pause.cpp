@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "cmd/commands.hpp"
+#include "runtime/container.hpp"
 
 namespace berth::cmd {
 
@@ -29,13 +30,14 @@ struct PauseArgs {
 
 }  // namespace
 
-int cmd_pause([[maybe_unused]] const GlobalOptions& global, const std::vector<std::string>& args) {
+int cmd_pause(const GlobalOptions& global, const std::vector<std::string>& args) {
   PauseArgs a;
   const po::options_description flags;
   const auto positional = parse_command(kPauseCommand, flags, args);
   if (!positional) return 0;
   a.id = (*positional)[0];
-  not_implemented(kCgroupsIssue);
+  Factory(global.root).load(a.id).pause();
+  return 0;
 }
 
 }  // namespace berth::cmd

@@ -3,6 +3,7 @@
 #include <vector>
 
 #include "cmd/commands.hpp"
+#include "runtime/container.hpp"
 
 namespace berth::cmd {
 
@@ -28,13 +29,14 @@ struct ResumeArgs {
 
 }  // namespace
 
-int cmd_resume([[maybe_unused]] const GlobalOptions& global, const std::vector<std::string>& args) {
+int cmd_resume(const GlobalOptions& global, const std::vector<std::string>& args) {
   ResumeArgs a;
   const po::options_description flags;
   const auto positional = parse_command(kResumeCommand, flags, args);
   if (!positional) return 0;
   a.id = (*positional)[0];
-  not_implemented(kCgroupsIssue);
+  Factory(global.root).load(a.id).resume();
+  return 0;
 }
 
 }  // namespace berth::cmd

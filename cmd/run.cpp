@@ -104,7 +104,8 @@ int cmd_run(const GlobalOptions& global, const std::vector<std::string>& args) {
                                 .no_new_keyring = a.no_new_keyring,
                                 .listen_fds = listen_fds_from_env(),
                                 .notify_socket = env_or_empty("NOTIFY_SOCKET"),
-                                .preserve_fds = static_cast<int>(a.preserve_fds)});
+                                .preserve_fds = static_cast<int>(a.preserve_fds),
+                                .systemd_cgroup = global.systemd_cgroup});
   if (a.detach) {
     c.start(env_or_empty("NOTIFY_SOCKET"));  // as runc run -d: returns once READY=1 came
     return 0;

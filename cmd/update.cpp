@@ -1,11 +1,18 @@
 // berth update: changes the cgroup limits of a running container, from flags
 // or from a JSON resources document (runc update).
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "cmd/commands.hpp"
+#include "oci/spec.hpp"
+#include "runtime/container.hpp"
+#include "runtime/sys/error.hpp"
+#include "runtime/sys/syscalls.hpp"
 
 namespace berth::cmd {
 
@@ -75,9 +82,41 @@ po::typed_value<std::string>* optional_string(std::optional<std::string>& target
   return po::value<std::string>()->notifier([&target](const std::string& v) { target = v; });
 }
 
+// The resources to write: the --resources document (every other flag ignored, as in runc), or
+// the flags that were given.
+oci::LinuxResources resources_of(const UpdateArgs& a) {
+  if (!a.resources.empty()) {
+    const std::string text = a.resources == "-" ? sys::read_all(STDIN_FILENO, "standard input")
+                                                : sys::read_file(AT_FDCWD, a.resources);
+    return with_context(fmt::format("--resources `{}`", a.resources), [&] { return oci::parse_resources(text); });
+  }
+  if (a.l3_cache_schema || a.mem_bw_schema)
+    throw Error("--l3-cache-schema, --mem-bw-schema: Intel RDT (resctrl) is not supported by berth");
+  oci::LinuxResources r;
+  if (a.memory || a.memory_reservation || a.memory_swap) {
+    auto& m = r.memory.emplace();
+    m.limit = a.memory;
+    m.reservation = a.memory_reservation;
+    m.swap = a.memory_swap;
+  }
+  if (a.cpu_shares || a.cpu_quota || a.cpu_period || a.cpu_rt_period || a.cpu_rt_runtime || a.cpuset_cpus || a.cpuset_mems) {
+    auto& c = r.cpu.emplace();
+    c.shares = a.cpu_shares;
+    c.quota = a.cpu_quota;
+    c.period = a.cpu_period;
+    c.realtime_period = a.cpu_rt_period;
+    c.realtime_runtime = a.cpu_rt_runtime;
+    c.cpus = a.cpuset_cpus;
+    c.mems = a.cpuset_mems;
+  }
+  if (a.pids_limit) r.pids.emplace().limit = a.pids_limit;
+  if (a.blkio_weight) r.block_io.emplace().weight = a.blkio_weight;
+  return r;
+}
+
 }  // namespace
 
-int cmd_update([[maybe_unused]] const GlobalOptions& global, const std::vector<std::string>& args) {
+int cmd_update(const GlobalOptions& global, const std::vector<std::string>& args) {
   UpdateArgs a;
   const auto uint_of = [](const char* name) { return [name](const std::string& v) { return parse_uint(name, v); }; };
   const auto int_of = [](const char* name) { return [name](const std::string& v) { return parse_int(name, v); }; };
@@ -113,7 +152,8 @@ int cmd_update([[maybe_unused]] const GlobalOptions& global, const std::vector<s
   const auto positional = parse_command(kUpdateCommand, flags, args);
   if (!positional) return 0;
   a.id = (*positional)[0];
-  not_implemented(kCgroupsIssue);
+  Factory(global.root).load(a.id).update(resources_of(a));
+  return 0;
 }
 
 }  // namespace berth::cmd

@@ -1,6 +1,7 @@
 // config.json `linux` object -> oci::Linux (config-linux.md, config-linux.json,
 // defs-linux.json). Readers are defined leaves first, members read in schema order.
 #include "oci/codec.hpp"
+#include "oci/json.hpp"
 #include "oci/spec.hpp"
 
 namespace berth::oci {
@@ -204,6 +205,13 @@ void decode_into(const json::value& v, const JsonPath& w, Linux& out) {
   read_optional(o, "memoryPolicy", w, out.memory_policy);
   read_optional(o, "personality", w, out.personality);
   read_optional(o, "timeOffsets", w, out.time_offsets);
+}
+
+LinuxResources parse_resources(std::string_view text) {
+  const json::value doc = parse_json(text);
+  LinuxResources r;
+  decode_into(doc, JsonPath(), r);
+  return r;
 }
 
 }  // namespace berth::oci

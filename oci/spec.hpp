@@ -386,6 +386,10 @@ Spec parse_config(std::string_view text);
 // The same, from an already parsed JSON value.
 Spec decode_config(const boost::json::value& doc);
 
+// A linux.resources document on its own (`berth update --resources`); errors name the field
+// from the document's root ("memory.limit: expected an integer").
+LinuxResources parse_resources(std::string_view text);
+
 // The JSON document of `spec`, emitting only the optional fields that are set,
 // in the key order of runc's Go structs. pretty_json() (oci/json.hpp) prints it.
 boost::json::value to_json(const Spec& spec);

@@ -20,6 +20,11 @@
 
 #include "oci/json.hpp"
 #include "oci/validate.hpp"
+#include "runtime/cgroups/cgroup.hpp"
+#include "runtime/cgroups/oom.hpp"
+#include "runtime/cgroups/resources.hpp"
+#include "runtime/cgroups/stats.hpp"
+#include "runtime/cgroups/systemd.hpp"
 #include "runtime/hooks.hpp"
 #include "runtime/init/init.hpp"
 #include "runtime/namespaces.hpp"
@@ -142,6 +147,91 @@ void run_hooks_warn(const std::vector<oci::Hook>& hooks, std::string_view kind, 
   }
 }
 
+const oci::LinuxResources* resources_of(const oci::Spec& spec) {
+  return spec.linux && spec.linux->resources ? &*spec.linux->resources : nullptr;
+}
+
+oci::LinuxResources with_device_rules(const oci::Spec& spec) {
+  const oci::LinuxResources* r = resources_of(spec);
+  oci::LinuxResources res = r ? *r : oci::LinuxResources{};
+  res.devices = cgroups::device_rules(spec);
+  return res;
+}
+
+// --systemd-cgroup: where systemd will put the container's scope. Nothing exists until the
+// scope is started with the container's pid (join_systemd_cgroup).
+cgroups::Paths systemd_paths(const oci::Spec& spec, const std::string& id, cgroups::systemd::Unit& unit) {
+  unit = with_context("--systemd-cgroup", [&] {
+    return cgroups::systemd::parse_cgroups_path(spec.linux ? spec.linux->cgroups_path.value_or("") : "", id);
+  });
+  if (!cgroups::systemd::booted())
+    throw Error("--systemd-cgroup: systemd is not running as PID 1 on this host (/run/systemd/system is missing); "
+                "use the default cgroupfs driver");
+  return cgroups::resolve(cgroups::detect_host(), {cgroups::systemd::cgroup_path(unit), false});
+}
+
+// Starts the scope holding pid, then completes it as runc's systemd driver does: hierarchies
+// systemd does not manage get the cgroup made and joined directly, and the limits are written.
+cgroups::Cgroup join_systemd_cgroup(const oci::Spec& spec, const cgroups::systemd::Unit& unit, const cgroups::Paths& paths,
+                                    pid_t pid) {
+  cgroups::systemd::start_scope(unit, pid, resources_of(spec));
+  cgroups::Cgroup cg = cgroups::Cgroup::create(paths, cgroups::v2_controllers_for(paths, resources_of(spec)));
+  cg.add(pid);
+  cgroups::set_resources(cg.paths(), with_device_rules(spec));
+  return cg;
+}
+
+// The container's cgroup with its limits written, before its process exists (cgroupfs driver).
+// Removed again if anything fails.
+cgroups::Cgroup make_cgroup(const oci::Spec& spec, const std::string& id) {
+  const cgroups::Host host = cgroups::detect_host();
+  cgroups::Paths paths = cgroups::resolve(host, cgroups::location(spec.linux ? spec.linux->cgroups_path : std::nullopt, id));
+  const oci::LinuxResources* r = spec.linux && spec.linux->resources ? &*spec.linux->resources : nullptr;
+  std::vector<std::string> v2 = cgroups::v2_controllers_for(paths, r);
+  cgroups::Cgroup cg;
+  try {
+    cg = cgroups::Cgroup::create(std::move(paths), v2);
+  } catch (const Error& e) {
+    // An unprivileged user without a delegated cgroup runs without one, as runc's rootless
+    // mode does, unless the config asks for limits that would then be silently lost.
+    const bool denied = e.errnum() == EACCES || e.errnum() == EPERM || e.errnum() == EROFS;
+    if (::geteuid() == 0 || !denied || (r && *r != oci::LinuxResources{})) throw;
+    spdlog::debug("cgroups: {}; running without a cgroup", e.what());
+    return cg;
+  }
+  try {
+    // runc refuses a cgroup that already holds processes: they would share limits, be frozen
+    // by `pause` and killed by `delete`.
+    if (const std::vector<pid_t> taken = cg.pids(); !taken.empty())
+      throw Error(fmt::format("linux.cgroupsPath: the cgroup already has {} process(es) (pid {})", taken.size(), taken[0]));
+    cgroups::set_resources(cg.paths(), with_device_rules(spec));
+  } catch (...) {
+    try {
+      cg.destroy();
+    } catch (const Error&) {
+    }
+    throw;
+  }
+  return cg;
+}
+
+// Signals every process in the cgroup. Frozen first, as runc does, so none can fork a child
+// that escapes the signal.
+void signal_cgroup(const cgroups::Cgroup& cg, int sig) {
+  const bool was_frozen = cg.frozen();
+  bool froze = false;
+  if (!was_frozen) {
+    try {
+      cg.freeze();
+      froze = true;
+    } catch (const Error& e) {
+      spdlog::debug("signal all: cannot freeze ({}); signalling without", e.what());
+    }
+  }
+  for (pid_t p : cg.pids()) ::kill(p, sig);
+  if (froze) cg.thaw();
+}
+
 }  // namespace
 
 std::string state_json(const oci::State& s) { return json::serialize(oci::to_json(s)); }
@@ -183,7 +273,15 @@ Container Factory::create(const CreateOptions& opts) {
   rec.notify = !opts.notify_socket.empty();
   pid_t pid = -1;
   sys::Fd pty;
+  cgroups::Cgroup cgroup;
+  cgroups::systemd::Unit unit;
   try {
+    if (opts.systemd_cgroup) {
+      rec.cgroup = systemd_paths(spec, opts.id, unit);
+    } else {
+      cgroup = with_context("cgroups", [&] { return make_cgroup(spec, opts.id); });
+      rec.cgroup = cgroup.paths();
+    }
     // As runc: the container's root owns the fifo and init reopens it through an O_PATH fd after
     // dropping privileges, so neither the state directory (0700) nor the user matter.
     const std::string fifo_path = dir.path() + "/" + kExecFifo;
@@ -215,6 +313,14 @@ Container Factory::create(const CreateOptions& opts) {
     req.fifo_fd = fifo.get();
     req.preserve_fds = opts.listen_fds + opts.preserve_fds;
     req.terminal = terminal;
+    req.join_cgroup = [&](pid_t p) {
+      if (!opts.systemd_cgroup) {
+        if (cgroup.valid()) cgroup.add(p);
+        return;
+      }
+      rec.systemd_unit = unit.name;
+      cgroup = with_context("cgroups", [&] { return join_systemd_cgroup(spec, unit, rec.cgroup, p); });
+    };
     req.runtime_hooks = [&](pid_t p) {
       pid = p;
       rec.pid = p;
@@ -241,6 +347,12 @@ Container Factory::create(const CreateOptions& opts) {
       ::kill(pid, SIGKILL);
       int ws;
       ::waitpid(pid, &ws, 0);  // our child (or reparented to us): reap it
+    }
+    try {
+      if (!rec.systemd_unit.empty()) cgroups::systemd::stop_scope({"", rec.systemd_unit});
+      if (cgroup.valid()) cgroup.destroy();
+    } catch (const Error& e) {
+      spdlog::warn("{}", e.what());
     }
     try {
       dir.remove();
@@ -290,6 +402,7 @@ oci::Status Container::status_locked(const StateDir& dir) const {
   if (record_.pid <= 0 || !proc::alive(record_.pid, record_.init_start_time)) return oci::Status::Stopped;
   struct stat st;
   if (::fstatat(dir.fd(), kExecFifo, &st, 0) == 0) return oci::Status::Created;
+  if (!record_.cgroup.empty() && cgroups::Cgroup(record_.cgroup).frozen()) return oci::Status::Paused;
   return oci::Status::Running;
 }
 
@@ -347,14 +460,17 @@ void Container::signal(int sig, bool all) {
   StateDir dir = StateDir::open(root_, record_.id);
   const oci::Status st = status_locked(dir);
   if (st == oci::Status::Stopped) throw Error(fmt::format("container `{}` is not running", record_.id));
-  if (all && !record_.has_pid_ns) {
-    throw Error(fmt::format("kill --all: container `{}` shares the host's pid namespace; signalling all its processes needs its cgroup (issue #5)",
+  if (all && !record_.has_pid_ns && record_.cgroup.empty())
+    throw Error(fmt::format("kill --all: container `{}` shares the host's pid namespace and has no cgroup to find its processes in",
                             record_.id));
-  }
   sys::Fd pidfd = sys::pidfd_open(record_.pid);
   // The pidfd pins the process: check it is still our init, then signal through it.
   if (!proc::alive(record_.pid, record_.init_start_time))
     throw Error(fmt::format("container `{}` is not running", record_.id));
+  if (all && !record_.cgroup.empty()) {
+    signal_cgroup(cgroups::Cgroup(record_.cgroup), sig);
+    return;
+  }
   if (all) {
     for (pid_t p : processes_in_pid_ns(record_.pid_ns))
       if (p != record_.pid) ::kill(p, sig);
@@ -365,7 +481,7 @@ void Container::signal(int sig, bool all) {
 void Container::destroy(bool force) {
   StateDir dir = StateDir::open(root_, record_.id);
   const oci::Status st = status_locked(dir);
-  if (st == oci::Status::Running && !force)
+  if ((st == oci::Status::Running || st == oci::Status::Paused) && !force)
     throw Error(fmt::format("cannot delete container `{}` that is not stopped: {} (use --force)", record_.id,
                             oci::to_string(st)));
   if (st != oci::Status::Stopped) {
@@ -373,13 +489,108 @@ void Container::destroy(bool force) {
     sys::Fd pidfd = sys::pidfd_open(record_.pid);
     if (proc::alive(record_.pid, record_.init_start_time)) {
       ::syscall(SYS_pidfd_send_signal, pidfd.get(), SIGKILL, nullptr, 0);
+      // A frozen process takes no signal until it is thawed.
+      if (st == oci::Status::Paused) cgroups::Cgroup(record_.cgroup).thaw();
       if (!wait_exit(pidfd.get(), std::chrono::seconds(10)))
         throw Error(fmt::format("container `{}`: init (pid {}) did not exit after SIGKILL", record_.id, record_.pid));
     }
   }
+  if (!record_.cgroup.empty()) {
+    const cgroups::Cgroup cg(record_.cgroup);
+    // Without a pid namespace the container's other processes outlive its init.
+    if (!record_.has_pid_ns && !cg.pids().empty()) {
+      signal_cgroup(cg, SIGKILL);
+      for (int i = 0; i < 100 && !cg.pids().empty(); ++i) ::usleep(10000);
+    }
+    if (!record_.systemd_unit.empty()) cgroups::systemd::stop_scope({"", record_.systemd_unit});
+    cg.destroy();
+  }
   std::optional<oci::Hooks> h = hooks_from_record(record_);
   dir.remove();
   if (h && h->poststop) run_hooks_warn(*h->poststop, "poststop", state_json(make_state(record_, oci::Status::Stopped)));
+}
+
+namespace {
+cgroups::Cgroup need_cgroup(const ContainerRecord& r, std::string_view what) {
+  if (r.cgroup.empty()) throw Error(fmt::format("{}: container `{}` has no cgroup", what, r.id));
+  return cgroups::Cgroup(r.cgroup);
+}
+}  // namespace
+
+void Container::pause() {
+  StateDir dir = StateDir::open(root_, record_.id);
+  const oci::Status st = status_locked(dir);
+  if (st != oci::Status::Running && st != oci::Status::Created)
+    throw Error(fmt::format("container `{}` is {}, not running: cannot pause", record_.id, oci::to_string(st)));
+  need_cgroup(record_, "pause").freeze();
+}
+
+void Container::resume() {
+  StateDir dir = StateDir::open(root_, record_.id);
+  const oci::Status st = status_locked(dir);
+  if (st != oci::Status::Paused)
+    throw Error(fmt::format("container `{}` is {}, not paused: cannot resume", record_.id, oci::to_string(st)));
+  need_cgroup(record_, "resume").thaw();
+}
+
+void Container::update(const oci::LinuxResources& r) {
+  StateDir dir = StateDir::open(root_, record_.id);
+  const oci::Status st = status_locked(dir);
+  if (st == oci::Status::Stopped)
+    throw Error(fmt::format("container `{}` is stopped: cannot update its resources", record_.id));
+  cgroups::set_resources(need_cgroup(record_, "update").paths(), r);
+}
+
+std::vector<pid_t> Container::processes() const {
+  if (record_.cgroup.empty()) {
+    if (record_.pid > 0 && proc::alive(record_.pid, record_.init_start_time)) return {record_.pid};
+    return {};
+  }
+  return cgroups::Cgroup(record_.cgroup).pids();
+}
+
+cgroups::Stats Container::stats() const {
+  const bool alive = record_.pid > 0 && proc::alive(record_.pid, record_.init_start_time);
+  return cgroups::read_stats(need_cgroup(record_, "stats").paths(), alive ? record_.pid : 0);
+}
+
+void Container::watch(std::chrono::milliseconds interval, const std::function<void(const Event&)>& on_event) const {
+  if (status() == oci::Status::Stopped) throw Error(fmt::format("container `{}` is not running", record_.id));
+  sys::Fd pidfd = sys::pidfd_open(record_.pid);
+  std::optional<cgroups::OomWatcher> oom;
+  if (!record_.cgroup.empty()) {
+    try {
+      oom.emplace(record_.cgroup);
+    } catch (const Error& e) {
+      spdlog::warn("events: no OOM notifications: {}", e.what());
+    }
+  }
+  using clock = std::chrono::steady_clock;
+  auto next = clock::now() + interval;
+  for (;;) {
+    pollfd p[2] = {{pidfd.get(), POLLIN, 0}, {oom ? oom->fd() : -1, POLLIN, 0}};
+    int timeout = -1;
+    if (interval.count() > 0)
+      timeout = static_cast<int>(std::max<long long>(
+          0, std::chrono::duration_cast<std::chrono::milliseconds>(next - clock::now()).count()));
+    const int r = ::poll(p, 2, timeout);
+    if (r < 0 && errno == EINTR) continue;
+    if (r < 0) throw_errno("events: poll");
+    if (p[1].revents & POLLIN)
+      for (std::uint64_t n = oom->consume(); n > 0; --n) on_event({"oom", std::nullopt});
+    if (p[0].revents) {
+      on_event({"exit", std::nullopt});
+      return;
+    }
+    if (interval.count() > 0 && clock::now() >= next) {
+      next += interval;
+      try {
+        on_event({"stats", stats()});
+      } catch (const Error& e) {
+        spdlog::error("events: {}", e.what());
+      }
+    }
+  }
 }
 
 int Container::wait() {

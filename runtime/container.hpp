@@ -11,12 +11,16 @@
 
 #include <sys/types.h>
 
+#include <chrono>
+#include <functional>
 #include <optional>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "oci/spec.hpp"
 #include "oci/state.hpp"
+#include "runtime/cgroups/stats.hpp"
 #include "runtime/state_store.hpp"
 #include "runtime/sys/fd.hpp"
 
@@ -39,6 +43,9 @@ struct CreateOptions {
   // READY=1 start() forwards there (runtime/notify_socket.hpp).
   std::string notify_socket;
   int preserve_fds = 0;        // the next N fds (after listen_fds) pass through too
+  // linux.cgroupsPath is systemd's "slice:prefix:name" and the cgroup is a transient scope made
+  // through systemd's D-Bus API (runc's --systemd-cgroup).
+  bool systemd_cgroup = false;
 };
 
 class Container {
@@ -59,6 +66,24 @@ class Container {
   void start(const std::string& notify_socket = {}, bool notify_in_background = false);
   // Sends sig to the container's init; with all, to every process of the container.
   void signal(int sig, bool all = false);
+  // The freezer: pause stops every process of the container, resume lets them run again.
+  void pause();
+  void resume();
+  // Writes new limits into the container's cgroup (`berth update`); unset fields stay.
+  void update(const oci::LinuxResources& r);
+  // Every process of the container (its cgroup), host pids, sorted.
+  std::vector<pid_t> processes() const;
+  // cgroup statistics and the network interfaces' counters (`berth events --stats`).
+  cgroups::Stats stats() const;
+  // `berth events`: "stats" every `interval` (zero: none), "oom" each time the kernel's OOM
+  // killer acts in the container's cgroup, and "exit" when its init has exited, then returns.
+  struct Event {
+    std::string type;
+    std::optional<cgroups::Stats> stats;
+  };
+  void watch(std::chrono::milliseconds interval, const std::function<void(const Event&)>& on_event) const;
+  // The cgroup directories (empty when the container has none).
+  const cgroups::Paths& cgroup_paths() const { return record_.cgroup; }
   // Removes the container. A running (or paused) container needs force, which kills it first.
   void destroy(bool force);
   // Waits for the container's init to exit and returns its exit status (128+N for signal N).

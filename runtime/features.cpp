@@ -17,7 +17,7 @@ oci::Features runtime_features() {
   f.oci_version_min = "1.0.0";
   f.oci_version_max = BERTH_OCI_SPEC_VERSION;
   // Only what berth really does; an absent field means "not reported", never "supported".
-  // Later issues fill their parts: linux.cgroup (#5), linux.seccomp, apparmor and selinux (#6).
+  // Later issues fill their parts: linux.seccomp, apparmor and selinux (#6).
   f.hooks = oci::Strings{"prestart", "createRuntime", "createContainer", "startContainer", "poststart", "poststop"};
   f.mount_options = mount::known_option_names();
   oci::LinuxFeatures l;
@@ -28,6 +28,9 @@ oci::Features runtime_features() {
   oci::Strings caps;
   for (const auto& c : oci::capabilities()) caps.emplace_back(c.name);
   l.capabilities = std::move(caps);
+  // What berth can drive, as runc reports it (not what this host mounts): cgroupfs v1 and v2,
+  // systemd's system instance over D-Bus (not yet a user instance: rootless is issue #6), rdma.max.
+  l.cgroup = oci::CgroupFeatures{.v1 = true, .v2 = true, .systemd = true, .systemd_user = false, .rdma = true};
   l.mount_extensions = oci::MountExtensionsFeatures{.idmap = oci::EnabledFeature{.enabled = true}};
   f.linux = std::move(l);
   return f;

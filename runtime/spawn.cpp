@@ -77,7 +77,7 @@ void wait_usermap(const ChildArgs& a) {
     if (::unshare(CLONE_NEWUSER) < 0) child_fail(a.sync, "unshare user namespace", errno);
     wait_usermap(a);
   }
-  if (::unshare(static_cast<int>(a.plan->new_flags & ~static_cast<unsigned long>(CLONE_NEWUSER))) < 0)
+  if (::unshare(static_cast<int>(a.plan->new_flags & ~static_cast<unsigned long>(CLONE_NEWUSER | CLONE_NEWCGROUP))) < 0)
     child_fail(a.sync, "unshare namespaces", errno);
   if (!a.timens_offsets.empty()) {
     const int fd = ::open("/proc/self/timens_offsets", O_WRONLY | O_CLOEXEC);
@@ -165,7 +165,10 @@ Spawned spawn_init(SpawnRequest& req) {
   // create can reap it.
   if (req.plan->needs_intermediate) ::prctl(PR_SET_CHILD_SUBREAPER, 1);
 
-  const unsigned long flags = req.plan->needs_intermediate ? 0 : req.plan->new_flags;
+  // A new cgroup namespace is made by init itself once it is in its cgroup (the namespace's root
+  // is the cgroup its creator is in), never by clone().
+  const unsigned long flags =
+      req.plan->needs_intermediate ? 0 : req.plan->new_flags & ~static_cast<unsigned long>(CLONE_NEWCGROUP);
   const long r = ::syscall(SYS_clone, flags | SIGCHLD, nullptr, nullptr, nullptr, 0);
   if (r < 0) throw_errno(fmt::format("clone (namespace flags {:#x})", flags));
   if (r == 0) child_main(args);
@@ -192,6 +195,7 @@ Spawned spawn_init(SpawnRequest& req) {
     } else {
       out.pid = out.child;
     }
+    if (req.join_cgroup) req.join_cgroup(out.pid);
     std::string payload = req.envelope;
     payload.push_back('\0');
     payload.append(req.config_text);

@@ -23,6 +23,9 @@ struct SpawnRequest {
   int fifo_fd = -1;              // O_PATH fd of exec.fifo: init reopens it for writing
   int preserve_fds = 0;
   bool terminal = false;         // init sends the pty master (process.terminal)
+  // Puts the container's init into its cgroup: after its pid is known, before it reads the
+  // config, so everything it does and starts is accounted and limited there.
+  std::function<void(pid_t)> join_cgroup;
   // Runs prestart and createRuntime hooks in the runtime namespace; returns the state JSON that
   // init passes to createContainer and startContainer hooks.
   std::function<std::string(pid_t)> runtime_hooks;

@@ -1,5 +1,6 @@
 #include "runtime/init/init.hpp"
 
+#include <sched.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/prctl.h>
@@ -168,6 +169,9 @@ void set_sysctls(const oci::Spec& spec) {
 [[noreturn]] void run(int sync, int fifo_fd, const Envelope& env, const oci::Spec& spec) {
   const oci::Process& process = *spec.process;
   if (::setsid() < 0) throw_errno("setsid");
+  // The parent has put us into the container's cgroup by now: that becomes the namespace's root.
+  if (ns::creates(spec, oci::NamespaceType::Cgroup) && ::unshare(CLONE_NEWCGROUP) < 0)
+    throw_errno("unshare cgroup namespace");
 
   if (ns::creates(spec, oci::NamespaceType::Uts)) {
     if (spec.hostname && ::sethostname(spec.hostname->data(), spec.hostname->size()) < 0)

@@ -8,6 +8,7 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <memory>
 #include <string>
 #include <thread>
 #include <vector>
@@ -44,9 +45,26 @@ class Bundle {
   explicit Bundle(std::string id = "") : tmp_("berth-ct") {
     static int n = 0;
     id_ = id.empty() ? "t" + std::to_string(::getpid()) + "-" + std::to_string(++n) : std::move(id);
-    const auto script = source_root() / "contrib" / "busybox-bundle.sh";
-    RunResult r = run({"sh", script.string(), dir().string(), berth_binary()});
-    if (!r.ok()) throw std::runtime_error("busybox-bundle.sh: " + r.describe());
+    // One busybox bundle per test run, copied for each test: making it runs ~400 processes,
+    // which takes seconds under emulation (the cgroup v2 VM lane).
+    // Removed only by the process that made it, not by a forked child that exits.
+    struct Template {
+      std::unique_ptr<TempDir> dir;
+      pid_t owner = ::getpid();
+      ~Template() {
+        if (::getpid() != owner) (void)dir.release();
+      }
+    };
+    static Template templ;
+    if (!templ.dir) {
+      auto d = std::make_unique<TempDir>("berth-bundle");
+      const auto script = source_root() / "contrib" / "busybox-bundle.sh";
+      RunResult r = run({"sh", script.string(), (*d / "bundle").string(), berth_binary()});
+      if (!r.ok()) throw std::runtime_error("busybox-bundle.sh: " + r.describe());
+      templ.dir = std::move(d);
+    }
+    RunResult r = run({"cp", "-a", (*templ.dir / "bundle").string(), dir().string()});
+    if (!r.ok()) throw std::runtime_error("copy the busybox bundle: " + r.describe());
     config = boost::json::parse(read_file(dir() / "config.json"));
   }
   ~Bundle() {
@@ -102,6 +120,16 @@ class Bundle {
   TempDir tmp_;
   std::string id_;
 };
+
+// Runs a shell script with $BERTH (the binary with --root), $B (the bundle) and $ID set; saves
+// the config first.
+inline RunResult shell(const Bundle& b, const std::string& script, RunOptions o = {}) {
+  b.save();
+  o.env["BERTH"] = berth_binary() + " --root " + b.state_root();
+  o.env["B"] = b.dir().string();
+  o.env["ID"] = b.id();
+  return run({"sh", "-c", script}, o);
+}
 
 // Polls `berth state` until the container has status `want` (up to 4 s).
 inline bool wait_status(const Bundle& b, const std::string& want) {

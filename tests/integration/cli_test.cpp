@@ -377,15 +377,31 @@ TEST_CASE("flag values are checked and name the flag", "[cli]") {
   }
 }
 
+TEST_CASE("cgroup commands take runc's flags and name a missing container", "[cli]") {
+  const std::vector<std::vector<std::string>> cases = {
+      {"ps", "abc", "-ef"},
+      {"ps", "--format", "json", "abc"},
+      {"pause", "abc"},
+      {"resume", "abc"},
+      {"events", "--interval", "1m30s", "--stats", "abc"},
+      {"update", "--memory", "512m", "--memory-swap", "-1", "--cpu-quota", "-1", "-r", "-", "abc"},
+      {"update", "--resources=/nonexistent", "abc"},
+  };
+  TempDir root;
+  for (const auto& args : cases) {
+    INFO(args[0] << " ...");
+    std::vector<std::string> argv{"--root", root.path().string()};
+    argv.insert(argv.end(), args.begin(), args.end());
+    const RunResult r = berth::test::berth(argv);
+    CHECK(r.exit_code == 1);
+    CHECK(r.err.find("container `abc` does not exist") != std::string::npos);
+  }
+}
+
 TEST_CASE("commands still to come fail naming their issue", "[cli]") {
   const std::vector<std::pair<std::vector<std::string>, std::string>> cases = {
       {{"exec", "-t", "-e", "A=1", "--env", "B=2", "-u", "1:2", "abc", "ls", "-l", "--foo"}, "#7"},
       {{"exec", "-p", "/process.json", "abc"}, "#7"},
-      {{"ps", "abc", "-ef"}, "#5"},
-      {{"pause", "abc"}, "#5"},
-      {{"resume", "abc"}, "#5"},
-      {{"events", "--interval", "1m30s", "--stats", "abc"}, "#5"},
-      {{"update", "--memory", "512m", "--memory-swap", "-1", "--cpu-quota", "-1", "-r", "-", "abc"}, "#5"},
       {{"checkpoint", "--image-path", "/i", "--leave-running", "--empty-ns", "network", "abc"}, "#9"},
       {{"restore", "--image-path", "/i", "-d", "abc"}, "#9"},
   };
@@ -628,13 +644,13 @@ TEST_CASE("features prints the features document", "[cli][features]") {
   // The same version `berth --version` reports as "spec".
   CHECK(run_berth({"--version"}).out.find("\nspec: " + std::string(o.at("ociVersionMax").as_string()) + "\n") !=
         std::string::npos);
-  // What the lifecycle implements, and nothing that has not landed (cgroup, seccomp, LSMs).
+  // What has landed, and nothing that has not (seccomp, LSMs).
   CHECK(o.at("hooks").as_array().size() == 6);
   CHECK(o.at("mountOptions").as_array().size() > 50);
   const json::object& l = o.at("linux").as_object();
   CHECK(l.at("namespaces").as_array().size() == 8);
   CHECK(l.at("capabilities").as_array().size() >= 41);
-  CHECK_FALSE(l.contains("cgroup"));
+  CHECK(json::serialize(l.at("cgroup")) == R"({"v1":true,"v2":true,"systemd":true,"systemdUser":false,"rdma":true})");
   CHECK_FALSE(l.contains("seccomp"));
   CHECK_FALSE(l.contains("apparmor"));
   CHECK_FALSE(l.contains("selinux"));

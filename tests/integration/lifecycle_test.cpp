@@ -19,19 +19,7 @@ using berth::test::RunOptions;
 using berth::test::RunResult;
 using berth::test::wait_status;
 
-namespace {
-
-// `sh -c script` with $BERTH set to `berth --root <state>`, $B to the bundle and $ID to its id.
-RunResult shell(const Bundle& b, const std::string& script) {
-  b.save();
-  RunOptions o;
-  o.env["BERTH"] = berth::test::berth_binary() + " --root " + b.state_root();
-  o.env["B"] = b.dir().string();
-  o.env["ID"] = b.id();
-  return berth::test::run({"sh", "-c", script}, o);
-}
-
-}  // namespace
+using berth::test::shell;
 
 TEST_CASE("run -d returns at once and leaves the container running; run --keep keeps its state", "[lifecycle]") {
   REQUIRE_ROOT();
