@@ -202,7 +202,7 @@ cgroups::Cgroup make_cgroup(const oci::Spec& spec, const std::string& id) {
   try {
     // runc refuses a cgroup that already holds processes: they would share limits, be frozen
     // by `pause` and killed by `delete`.
-    if (const std::vector<pid_t> taken = cg.pids(); !taken.empty())
+    if (const std::vector<pid_t> taken = cg.existed() ? cg.pids() : std::vector<pid_t>{}; !taken.empty())
       throw Error(fmt::format("linux.cgroupsPath: the cgroup already has {} process(es) (pid {})", taken.size(), taken[0]));
     cgroups::set_resources(cg.paths(), with_device_rules(spec));
   } catch (...) {

@@ -76,6 +76,7 @@ void make_dirs(const std::string& dir, std::vector<std::string>& made) {
 // are set: copy the parent's down, as runc does.
 void inherit_cpuset(const std::string& dir) {
   for (const char* file : {"cpuset.cpus", "cpuset.mems"}) {
+    // Unless the kernel copies them itself (cgroup.clone_children, cpuset_v2_mode).
     auto own = read(dir, file);
     if (own && !own->empty()) continue;
     auto parent = read(parent_of(dir), file);
@@ -115,6 +116,8 @@ void enable_controllers(const std::string& mount, const std::string& leaf, const
 // Removes dir and its sub-cgroups. rmdir of a cgroup whose last task has just exited can fail
 // with EBUSY for a moment, so it is retried briefly.
 void remove_tree(const std::string& dir) {
+  // The common case, a cgroup without children, is one syscall.
+  if (::rmdir(dir.c_str()) == 0 || errno == ENOENT) return;
   if (DIR* d = ::opendir(dir.c_str())) {
     sys::Dir guard(d);
     std::vector<std::string> children;
@@ -210,6 +213,7 @@ Cgroup Cgroup::create(Paths paths, const std::vector<std::string>& v2_controller
     for (const std::string& dir : cg.unique_dirs()) {
       const size_t first = made.size();
       make_dirs(dir, made);
+      if (made.size() == first) cg.existed_ = true;
       if (dir == cg.paths_.v1_dir("cpuset"))
         for (size_t i = first; i < made.size(); ++i) inherit_cpuset(made[i]);
     }

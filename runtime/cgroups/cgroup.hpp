@@ -39,6 +39,8 @@ class Cgroup {
   static Cgroup create(Paths paths, const std::vector<std::string>& v2_controllers);
 
   const Paths& paths() const { return paths_; }
+  // Whether create() found any of the directories already there (so it may hold processes).
+  bool existed() const { return existed_; }
   bool valid() const { return !paths_.empty(); }
 
   // Moves pid (and its threads) into the cgroup in every hierarchy.
@@ -56,6 +58,7 @@ class Cgroup {
  private:
   std::vector<std::string> unique_dirs() const;
   Paths paths_;
+  bool existed_ = false;
 };
 
 }  // namespace berth::cgroups

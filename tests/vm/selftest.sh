@@ -93,7 +93,7 @@ echo "selftest: prepare: $(since "$t")"
 t=$(now)
 (cd "$work/cwd" &&
   BERTH_SELFTEST_FORWARDED="yes it is" CI_SELFTEST=ci SELFTEST_NOT_FORWARDED=1 BERTH_SELFTEST_HOST_PATH=$PATH \
-  "$HERE/run-in-vm.sh" --timing --share "$work/share" --env "SELFTEST_FROM_OPTION=a b=c" "$@" -- \
+  "$HERE/run-in-vm.sh" --timing --share "$work/share" --share "$HERE" --env "SELFTEST_FROM_OPTION=a b=c" "$@" -- \
     "$HERE/selftest.sh" --in-guest "$work/share" "$work/cwd" "$leak" "$marker")
 rc=$?
 echo "selftest: run 1 (checks in the guest): $(since "$t")"
