@@ -7,6 +7,7 @@
 #include <spdlog/spdlog.h>
 
 #include "cmd/commands.hpp"
+#include "cmd/create_flags.hpp"
 #include "runtime/container.hpp"
 
 namespace berth::cmd {
@@ -35,12 +36,7 @@ namespace {
 
 struct CreateArgs {
   std::string id;
-  std::string bundle;          // empty: the current directory
-  std::string console_socket;  // AF_UNIX socket that receives the pty master
-  std::string pid_file;
-  bool no_pivot = false;
-  bool no_new_keyring = false;
-  unsigned preserve_fds = 0;
+  CreateFlags f;
 };
 
 }  // namespace
@@ -49,37 +45,28 @@ int cmd_create(const GlobalOptions& global, const std::vector<std::string>& args
   CreateArgs a;
   po::options_description flags;
   flags.add_options()
-      ("bundle,b", po::value(&a.bundle),
+      ("bundle,b", po::value(&a.f.bundle),
        "path to the root of the bundle directory, defaults to the current directory")
-      ("console-socket", po::value(&a.console_socket),
+      ("console-socket", po::value(&a.f.console_socket),
        "path to an AF_UNIX socket which will receive a file descriptor referencing the master end of the "
        "console's pseudoterminal")
-      ("pid-file", po::value(&a.pid_file), "specify the file to write the process id to")
-      ("no-pivot", flag(&a.no_pivot),
+      ("pid-file", po::value(&a.f.pid_file), "specify the file to write the process id to")
+      ("no-pivot", flag(&a.f.no_pivot),
        "do not use pivot root to jail process inside rootfs.  This should be used whenever the rootfs is on "
        "top of a ramdisk")
-      ("no-new-keyring", flag(&a.no_new_keyring),
+      ("no-new-keyring", flag(&a.f.no_new_keyring),
        "do not create a new session keyring for the container.  This will cause the container to inherit the "
        "calling processes session key")
       ("preserve-fds",
        po::value<std::string>()->notifier(
-           [&a](const std::string& v) { a.preserve_fds = static_cast<unsigned>(parse_uint("preserve-fds", v, INT_MAX)); }),
+           [&a](const std::string& v) { a.f.preserve_fds = static_cast<unsigned>(parse_uint("preserve-fds", v, INT_MAX)); }),
        "Pass N additional file descriptors to the container (stdio + $LISTEN_FDS + N in total) (default: 0)");
   const auto positional = parse_command(kCreateCommand, flags, args);
   if (!positional) return 0;
   a.id = (*positional)[0];
-  spdlog::debug("create `{}` from bundle `{}`", a.id, a.bundle.empty() ? "." : a.bundle);
+  spdlog::debug("create `{}` from bundle `{}`", a.id, a.f.bundle.empty() ? "." : a.f.bundle);
   Factory factory(global.root);
-  factory.create({.id = a.id,
-                  .bundle = a.bundle,
-                  .console_socket = a.console_socket,
-                  .pid_file = a.pid_file,
-                  .no_pivot = a.no_pivot,
-                  .no_new_keyring = a.no_new_keyring,
-                  .listen_fds = listen_fds_from_env(),
-                  .notify_socket = env_or_empty("NOTIFY_SOCKET"),
-                  .preserve_fds = static_cast<int>(a.preserve_fds),
-                  .systemd_cgroup = global.systemd_cgroup});
+  factory.create(create_options(global, a.id, a.f));
   return 0;
 }
 

@@ -11,6 +11,7 @@
 #include <spdlog/spdlog.h>
 
 #include "cmd/commands.hpp"
+#include "cmd/create_flags.hpp"
 #include "runtime/container.hpp"
 #include "runtime/signal_proxy.hpp"
 #include "runtime/sys/fd.hpp"
@@ -43,15 +44,10 @@ namespace {
 
 struct RunArgs {
   std::string id;
-  std::string bundle;  // empty: the current directory
-  std::string console_socket;
+  CreateFlags f;
   bool detach = false;
   bool keep = false;  // keep the container's state after its process exits
-  std::string pid_file;
   bool no_subreaper = false;
-  bool no_pivot = false;
-  bool no_new_keyring = false;
-  unsigned preserve_fds = 0;
 };
 
 // After a failure, the original error is the one to report.
@@ -69,24 +65,24 @@ int cmd_run(const GlobalOptions& global, const std::vector<std::string>& args) {
   RunArgs a;
   po::options_description flags;
   flags.add_options()
-      ("bundle,b", po::value(&a.bundle),
+      ("bundle,b", po::value(&a.f.bundle),
        "path to the root of the bundle directory, defaults to the current directory")
-      ("console-socket", po::value(&a.console_socket),
+      ("console-socket", po::value(&a.f.console_socket),
        "path to an AF_UNIX socket which will receive a file descriptor referencing the master end of the "
        "console's pseudoterminal")
       ("detach,d", flag(&a.detach), "detach from the container's process")
       ("keep", flag(&a.keep), "do not delete the container after it exits")
-      ("pid-file", po::value(&a.pid_file), "specify the file to write the process id to")
+      ("pid-file", po::value(&a.f.pid_file), "specify the file to write the process id to")
       ("no-subreaper", flag(&a.no_subreaper), "disable the use of the subreaper used to reap reparented processes")
-      ("no-pivot", flag(&a.no_pivot),
+      ("no-pivot", flag(&a.f.no_pivot),
        "do not use pivot root to jail process inside rootfs.  This should be used whenever the rootfs is on "
        "top of a ramdisk")
-      ("no-new-keyring", flag(&a.no_new_keyring),
+      ("no-new-keyring", flag(&a.f.no_new_keyring),
        "do not create a new session keyring for the container.  This will cause the container to inherit the "
        "calling processes session key")
       ("preserve-fds",
        po::value<std::string>()->notifier(
-           [&a](const std::string& v) { a.preserve_fds = static_cast<unsigned>(parse_uint("preserve-fds", v, INT_MAX)); }),
+           [&a](const std::string& v) { a.f.preserve_fds = static_cast<unsigned>(parse_uint("preserve-fds", v, INT_MAX)); }),
        "Pass N additional file descriptors to the container (stdio + $LISTEN_FDS + N in total) (default: 0)");
   const auto positional = parse_command(kRunCommand, flags, args);
   if (!positional) return 0;
@@ -94,18 +90,10 @@ int cmd_run(const GlobalOptions& global, const std::vector<std::string>& args) {
   // Processes the container leaves behind (no pid namespace) are reparented to us and reaped.
   if (!a.no_subreaper && !a.detach && ::prctl(PR_SET_CHILD_SUBREAPER, 1) < 0) throw_errno("prctl PR_SET_CHILD_SUBREAPER");
   Factory factory(global.root);
-  Container c = factory.create({.id = a.id,
-                                .bundle = a.bundle,
-                                .console_socket = a.console_socket,
-                                // A terminal without a console socket: relayed by us, as runc run.
-                                .terminal_to_caller = !a.detach && a.console_socket.empty(),
-                                .pid_file = a.pid_file,
-                                .no_pivot = a.no_pivot,
-                                .no_new_keyring = a.no_new_keyring,
-                                .listen_fds = listen_fds_from_env(),
-                                .notify_socket = env_or_empty("NOTIFY_SOCKET"),
-                                .preserve_fds = static_cast<int>(a.preserve_fds),
-                                .systemd_cgroup = global.systemd_cgroup});
+  CreateOptions opts = create_options(global, a.id, a.f);
+  // A terminal without a console socket: relayed by us, as runc run.
+  opts.terminal_to_caller = !a.detach && a.f.console_socket.empty();
+  Container c = factory.create(opts);
   if (a.detach) {
     c.start(env_or_empty("NOTIFY_SOCKET"));  // as runc run -d: returns once READY=1 came
     return 0;
