@@ -1,7 +1,7 @@
 #include "runtime/init/init.hpp"
 
-#include <sched.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
@@ -13,6 +13,7 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <optional>
 
 #include <boost/json.hpp>
 #include <spdlog/sinks/base_sink.h>
@@ -27,6 +28,7 @@
 #include "runtime/netlink/link.hpp"
 #include "runtime/notify_socket.hpp"
 #include "runtime/process/attributes.hpp"
+#include "runtime/seccomp/filter.hpp"
 #include "runtime/sys/error.hpp"
 #include "runtime/sys/syscalls.hpp"
 #include "runtime/terminal.hpp"
@@ -169,6 +171,14 @@ void set_sysctls(const oci::Spec& spec) {
 [[noreturn]] void run(int sync, int fifo_fd, const Envelope& env, const oci::Spec& spec) {
   const oci::Process& process = *spec.process;
   if (::setsid() < 0) throw_errno("setsid");
+  // Built first, so that a bad profile fails before the container is set up; loaded late.
+  std::optional<seccomp::Filter> filter;
+  if (spec.linux && spec.linux->seccomp) {
+    filter = seccomp::Filter::build(*spec.linux->seccomp);
+    if (filter->uses_notify())
+      throw Error("linux.seccomp: SCMP_ACT_NOTIFY needs the listener fd passed to linux.seccomp.listenerPath, which berth "
+                  "does not do yet (issue #6)");
+  }
   // The parent has put us into the container's cgroup by now: that becomes the namespace's root.
   if (ns::creates(spec, oci::NamespaceType::Cgroup) && ::unshare(CLONE_NEWCGROUP) < 0)
     throw_errno("unshare cgroup namespace");
@@ -232,7 +242,13 @@ void set_sysctls(const oci::Spec& spec) {
   envp.push_back(nullptr);
   // After the credentials change, as runc does: the lookup checks execute permission as the
   // container's user.
+  // Without no_new_privs loading a filter needs CAP_SYS_ADMIN, so it goes before the
+  // capabilities are dropped; with it, after, so the filter sees as few of init's own syscalls
+  // as possible (runc's order).
+  const bool nnp = process.no_new_privileges.value_or(false);
+  if (filter && !nnp) with_context("linux.seccomp", [&] { filter->load(); });
   process::apply_credentials(process);
+  if (filter && nnp) with_context("linux.seccomp", [&] { filter->load(); });
   const std::string exe = with_context("process.args[0]", [&] { return process::find_executable(process); });
   std::vector<char*> argv;
   for (const auto& a : *process.args) argv.push_back(const_cast<char*>(a.c_str()));
