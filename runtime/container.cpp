@@ -30,6 +30,8 @@
 #include "runtime/namespaces.hpp"
 #include "runtime/notify_socket.hpp"
 #include "runtime/proc.hpp"
+#include "runtime/seccomp/agent.hpp"
+#include "runtime/seccomp/filter.hpp"
 #include "runtime/spawn.hpp"
 #include "runtime/sys/dir.hpp"
 #include "runtime/sys/error.hpp"
@@ -313,6 +315,14 @@ Container Factory::create(const CreateOptions& opts) {
     req.fifo_fd = fifo.get();
     req.preserve_fds = opts.listen_fds + opts.preserve_fds;
     req.terminal = terminal;
+    if (spec.linux && spec.linux->seccomp && seccomp::notify_requested(*spec.linux->seccomp)) {
+      req.seccomp_notify = true;
+      req.seccomp_listener = [&](sys::Fd fd) {
+        const auto& sc = *spec.linux->seccomp;
+        seccomp::send_to_agent(sc.listener_path.value_or(""), sc.listener_metadata, rec.pid,
+                               make_state(rec, oci::Status::Creating), fd.get());
+      };
+    }
     req.join_cgroup = [&](pid_t p) {
       if (!opts.systemd_cgroup) {
         if (cgroup.valid()) cgroup.add(p);

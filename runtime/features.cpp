@@ -2,6 +2,7 @@
 
 #include "oci/capabilities.hpp"
 #include "runtime/mount/options.hpp"
+#include "runtime/seccomp/filter.hpp"
 
 // The runtime-spec version berth implements comes from the build (meson's
 // `oci_spec_version`); the fallback keeps this file compiling where the
@@ -17,7 +18,7 @@ oci::Features runtime_features() {
   f.oci_version_min = "1.0.0";
   f.oci_version_max = BERTH_OCI_SPEC_VERSION;
   // Only what berth really does; an absent field means "not reported", never "supported".
-  // Later issues fill their parts: linux.seccomp, apparmor and selinux (#6).
+  // Later issues fill their parts: apparmor and selinux (#6).
   f.hooks = oci::Strings{"prestart", "createRuntime", "createContainer", "startContainer", "poststart", "poststop"};
   f.mount_options = mount::known_option_names();
   oci::LinuxFeatures l;
@@ -31,6 +32,7 @@ oci::Features runtime_features() {
   // What berth can drive, as runc reports it (not what this host mounts): cgroupfs v1 and v2,
   // systemd's system instance over D-Bus (not yet a user instance: rootless is issue #6), rdma.max.
   l.cgroup = oci::CgroupFeatures{.v1 = true, .v2 = true, .systemd = true, .systemd_user = false, .rdma = true};
+  l.seccomp = seccomp::features();
   l.mount_extensions = oci::MountExtensionsFeatures{.idmap = oci::EnabledFeature{.enabled = true}};
   f.linux = std::move(l);
   return f;

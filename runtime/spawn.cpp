@@ -208,6 +208,10 @@ Spawned spawn_init(SpawnRequest& req) {
       if (!m.fd.valid()) throw Error("sync: pty master message without an fd");
       out.pty = std::move(m.fd);
     }
+    if (req.seccomp_notify) {
+      init::Received m = init::expect(sock, SyncMsg::SeccompFd, relog);
+      if (m.fd.valid() && req.seccomp_listener) req.seccomp_listener(std::move(m.fd));
+    }
     init::expect(sock, SyncMsg::Ready, relog);
   } catch (...) {
     if (out.pid > 0 && out.pid != out.child) kill_and_reap(out.pid, true);

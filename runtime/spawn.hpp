@@ -23,6 +23,10 @@ struct SpawnRequest {
   int fifo_fd = -1;              // O_PATH fd of exec.fifo: init reopens it for writing
   int preserve_fds = 0;
   bool terminal = false;         // init sends the pty master (process.terminal)
+  // A seccomp NOTIFY rule: init sends the listener fd (if its filter has one), and this gets it
+  // before create returns, so before the container's process can run.
+  bool seccomp_notify = false;
+  std::function<void(sys::Fd)> seccomp_listener;
   // Puts the container's init into its cgroup: after its pid is known, before it reads the
   // config, so everything it does and starts is accounted and limited there.
   std::function<void(pid_t)> join_cgroup;

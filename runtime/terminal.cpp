@@ -5,7 +5,6 @@
 #include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -47,20 +46,7 @@ sys::Fd setup_console(const oci::Process& p) {
   return master;
 }
 
-sys::Fd connect_console_socket(const std::string& path) {
-  sockaddr_un addr{};
-  addr.sun_family = AF_UNIX;
-  if (path.size() >= sizeof addr.sun_path) throw Error(fmt::format("--console-socket `{}`: path too long", path));
-  std::memcpy(addr.sun_path, path.c_str(), path.size() + 1);
-  const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) throw_errno("--console-socket: socket");
-  sys::Fd sock(fd);
-  int r;
-  do r = ::connect(sock.get(), reinterpret_cast<const sockaddr*>(&addr), sizeof addr);
-  while (r < 0 && errno == EINTR);
-  if (r < 0) throw_errno("--console-socket: connect", path);
-  return sock;
-}
+sys::Fd connect_console_socket(const std::string& path) { return sys::connect_unix(path, "--console-socket"); }
 
 void send_master(int console_socket, int master, const std::string& path) {
   with_context("--console-socket", [&] { sys::send_fd(console_socket, "/dev/ptmx", master, path); });

@@ -173,12 +173,8 @@ void set_sysctls(const oci::Spec& spec) {
   if (::setsid() < 0) throw_errno("setsid");
   // Built first, so that a bad profile fails before the container is set up; loaded late.
   std::optional<seccomp::Filter> filter;
-  if (spec.linux && spec.linux->seccomp) {
-    filter = seccomp::Filter::build(*spec.linux->seccomp);
-    if (filter->uses_notify())
-      throw Error("linux.seccomp: SCMP_ACT_NOTIFY needs the listener fd passed to linux.seccomp.listenerPath, which berth "
-                  "does not do yet (issue #6)");
-  }
+  const bool notify = spec.linux && spec.linux->seccomp && seccomp::notify_requested(*spec.linux->seccomp);
+  if (spec.linux && spec.linux->seccomp) filter = seccomp::Filter::build(*spec.linux->seccomp);
   // The parent has put us into the container's cgroup by now: that becomes the namespace's root.
   if (ns::creates(spec, oci::NamespaceType::Cgroup) && ::unshare(CLONE_NEWCGROUP) < 0)
     throw_errno("unshare cgroup namespace");
@@ -246,9 +242,16 @@ void set_sysctls(const oci::Spec& spec) {
   // capabilities are dropped; with it, after, so the filter sees as few of init's own syscalls
   // as possible (runc's order).
   const bool nnp = process.no_new_privileges.value_or(false);
-  if (filter && !nnp) with_context("linux.seccomp", [&] { filter->load(); });
+  sys::Fd listener;
+  if (filter && !nnp) listener = with_context("linux.seccomp", [&] { return filter->load(); });
   process::apply_credentials(process);
-  if (filter && nnp) with_context("linux.seccomp", [&] { filter->load(); });
+  if (filter && nnp) listener = with_context("linux.seccomp", [&] { return filter->load(); });
+  // The parent hands the listener to the seccomp agent before the container's process runs.
+  if (notify) {
+    if (listener.valid()) send_fd(sync, SyncMsg::SeccompFd, listener.get());
+    else send(sync, SyncMsg::SeccompFd);
+    listener.reset();
+  }
   const std::string exe = with_context("process.args[0]", [&] { return process::find_executable(process); });
   std::vector<char*> argv;
   for (const auto& a : *process.args) argv.push_back(const_cast<char*>(a.c_str()));

@@ -62,6 +62,7 @@ std::string_view name(SyncMsg m) {
     case SyncMsg::HooksDone: return "hooks done";
     case SyncMsg::Ready: return "ready";
     case SyncMsg::PtyMaster: return "pty master";
+    case SyncMsg::SeccompFd: return "seccomp listener";
   }
   return "unknown message";
 }

@@ -41,6 +41,7 @@ enum class SyncMsg : std::uint32_t {
   HooksDone,     // parent -> init
   Ready,         // init -> parent: set-up done; payload: the container pid (in the parent's pid ns)
   PtyMaster,     // init -> parent: the container's pty master as SCM_RIGHTS (process.terminal)
+  SeccompFd,     // init -> parent: the seccomp listener as SCM_RIGHTS (a NOTIFY rule; no fd when none loaded)
 };
 
 std::string_view name(SyncMsg m);

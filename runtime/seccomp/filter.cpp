@@ -252,4 +252,33 @@ sys::Fd Filter::load() {
   return sys::Fd(fd);
 }
 
+bool notify_requested(const oci::LinuxSeccomp& config) noexcept {
+  if (!config.syscalls) return false;
+  for (const oci::LinuxSyscall& r : *config.syscalls)
+    if (r.action == oci::SeccompAction::Notify) return true;
+  return false;
+}
+
+oci::SeccompFeatures features() {
+  using oci::SeccompAction, oci::SeccompArch, oci::SeccompFlag, oci::SeccompOperator;
+  oci::SeccompFeatures f;
+  f.enabled = true;
+  f.actions = std::vector{SeccompAction::Kill,  SeccompAction::KillProcess, SeccompAction::KillThread,
+                          SeccompAction::Trap,  SeccompAction::Errno,       SeccompAction::Trace,
+                          SeccompAction::Allow, SeccompAction::Log,         SeccompAction::Notify};
+  f.operators = std::vector{SeccompOperator::NotEqual,     SeccompOperator::LessThan,    SeccompOperator::LessEqual,
+                            SeccompOperator::Equal,        SeccompOperator::GreaterEqual, SeccompOperator::GreaterThan,
+                            SeccompOperator::MaskedEqual};
+  std::vector<SeccompArch> archs;
+  for (int i = 0; i <= static_cast<int>(SeccompArch::Riscv64); ++i)
+    if (to_arch(static_cast<SeccompArch>(i))) archs.push_back(static_cast<SeccompArch>(i));
+  f.archs = std::move(archs);
+  f.known_flags = std::vector{SeccompFlag::Tsync, SeccompFlag::Log, SeccompFlag::SpecAllow, SeccompFlag::WaitKillableRecv};
+  std::vector<SeccompFlag> supported;
+  for (SeccompFlag fl : *f.known_flags)
+    if (to_attr(fl)) supported.push_back(fl);
+  f.supported_flags = std::move(supported);
+  return f;
+}
+
 }  // namespace berth::seccomp

@@ -4,6 +4,7 @@
 
 #include <memory>
 
+#include "oci/features.hpp"
 #include "oci/spec.hpp"
 #include "runtime/sys/fd.hpp"
 
@@ -12,6 +13,14 @@ namespace berth::seccomp {
 // Built before any privilege is dropped, so that config errors are reported before the
 // container process is changed; loading is separate so it can happen as late as possible
 // before execve (every syscall after it is filtered).
+// Whether the config asks for SCMP_ACT_NOTIFY anywhere: the listener fd then goes to the agent
+// at listenerPath (the parent and init both decide from the config, before names are resolved).
+bool notify_requested(const oci::LinuxSeccomp& config) noexcept;
+
+// What `berth features` reports: every action and operator, the architectures and flags the
+// libseccomp berth is built with can do.
+oci::SeccompFeatures features();
+
 class Filter {
  public:
   // Throws Error naming the config field ("linux.seccomp.syscalls[3].names[1]: ...").

@@ -4,6 +4,7 @@
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -145,6 +146,27 @@ void send_fd(int sock, std::string_view data, int fd, std::string_view what) {
   do n = ::sendmsg(sock, &mh, MSG_NOSIGNAL);
   while (n < 0 && errno == EINTR);
   if (n < 0) throw_errno("sendmsg SCM_RIGHTS", what);
+  // A stream socket may take only part of a long message; the fd went with the first part.
+  for (size_t sent = static_cast<size_t>(n); !data.empty() && sent < data.size();) {
+    const ssize_t m = ::send(sock, data.data() + sent, data.size() - sent, MSG_NOSIGNAL);
+    if (m < 0 && errno == EINTR) continue;
+    if (m < 0) throw_errno("send", what);
+    sent += static_cast<size_t>(m);
+  }
+}
+
+Fd connect_unix(const std::string& path, std::string_view what) {
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  if (path.size() >= sizeof addr.sun_path) throw Error(fmt::format("{} `{}`: path too long for a unix socket", what, path));
+  std::memcpy(addr.sun_path, path.c_str(), path.size() + 1);
+  Fd sock(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  if (!sock.valid()) throw_errno(fmt::format("{}: socket", what));
+  int r;
+  do r = ::connect(sock.get(), reinterpret_cast<const sockaddr*>(&addr), sizeof addr);
+  while (r < 0 && errno == EINTR);
+  if (r < 0) throw_errno(fmt::format("{}: connect", what), path);
+  return sock;
 }
 
 }  // namespace berth::sys

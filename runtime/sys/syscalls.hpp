@@ -34,6 +34,9 @@ std::pair<Fd, Fd> pipe();
 // One message on a unix socket carrying `fd` as SCM_RIGHTS, with `data` (at least one byte is
 // sent: an empty message could not carry the fd on a stream socket).
 void send_fd(int sock, std::string_view data, int fd, std::string_view what);
+// A SOCK_STREAM connection to the AF_UNIX socket at path; errors start with `what` (the flag or
+// field that named the path).
+Fd connect_unix(const std::string& path, std::string_view what);
 
 Fd pidfd_open(pid_t pid);
 // Sends sig through a pidfd: no PID reuse race.

@@ -644,14 +644,20 @@ TEST_CASE("features prints the features document", "[cli][features]") {
   // The same version `berth --version` reports as "spec".
   CHECK(run_berth({"--version"}).out.find("\nspec: " + std::string(o.at("ociVersionMax").as_string()) + "\n") !=
         std::string::npos);
-  // What has landed, and nothing that has not (seccomp, LSMs).
+  // What has landed, and nothing that has not (LSMs).
   CHECK(o.at("hooks").as_array().size() == 6);
   CHECK(o.at("mountOptions").as_array().size() > 50);
   const json::object& l = o.at("linux").as_object();
   CHECK(l.at("namespaces").as_array().size() == 8);
   CHECK(l.at("capabilities").as_array().size() >= 41);
   CHECK(json::serialize(l.at("cgroup")) == R"({"v1":true,"v2":true,"systemd":true,"systemdUser":false,"rdma":true})");
-  CHECK_FALSE(l.contains("seccomp"));
+  const json::object& sc = l.at("seccomp").as_object();
+  CHECK(sc.at("enabled") == true);
+  CHECK(sc.at("actions").as_array().size() == 9);
+  CHECK(sc.at("operators").as_array().size() == 7);
+  CHECK(std::find(sc.at("archs").as_array().begin(), sc.at("archs").as_array().end(), json::value("SCMP_ARCH_X86_64")) !=
+        sc.at("archs").as_array().end());
+  CHECK(sc.at("knownFlags").as_array().size() == 4);
   CHECK_FALSE(l.contains("apparmor"));
   CHECK_FALSE(l.contains("selinux"));
 }
