@@ -61,7 +61,8 @@ void apply_exec_cpu_affinity(const oci::Process& p);
 // In this order: setgroups(additionalGids) (skipped, as runc does, when
 // /proc/self/setgroups says "deny", i.e. in a user namespace set up by an
 // unprivileged user), setresgid, setresuid, umask (process.user.umask, default
-// 0022). Capabilities (when process.capabilities is set) through libcap-ng: the
+// 0022). Capabilities (when process.capabilities is set) with capset and
+// prctl (runtime/process/capabilities.hpp): the
 // bounding set is dropped before the uid change, while CAP_SETPCAP is still
 // held; PR_SET_KEEPCAPS keeps the permitted set across setresuid so that a
 // non-root user gets exactly the configured effective/permitted/inheritable
@@ -128,7 +129,7 @@ struct CapabilityPlan {
 };
 
 // Maps names to bits. Names that are unknown, or numbered above `last_cap`
-// (/proc/sys/kernel/cap_last_cap), are skipped. Effective, permitted,
+// (caps::last_cap(), the running kernel's), are skipped. Effective, permitted,
 // inheritable and ambient are also masked by `held` (the caller's permitted
 // set): asking the kernel for more fails with EPERM. Absent lists are empty.
 CapabilityPlan plan_capabilities(const oci::LinuxCapabilities& caps, int last_cap,

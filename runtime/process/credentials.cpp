@@ -6,8 +6,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <cap-ng.h>
-
 #include <algorithm>
 #include <cerrno>
 #include <optional>
@@ -20,6 +18,7 @@
 
 #include "oci/capabilities.hpp"
 #include "runtime/process/attributes.hpp"
+#include "runtime/process/capabilities.hpp"
 #include "runtime/sys/error.hpp"
 #include "runtime/sys/syscalls.hpp"
 
@@ -28,52 +27,6 @@ namespace berth::process {
 namespace {
 
 constexpr mode_t kDefaultUmask = 0022;
-// The capability sets are 64-bit masks; the kernel has 41 capabilities (6.x).
-constexpr int kMaxCap = 63;
-
-// The highest capability the running kernel knows. PR_CAPBSET_READ answers
-// EINVAL past it; unlike /proc/sys/kernel/cap_last_cap this needs no /proc.
-int kernel_last_cap() {
-  int last = 0;
-  while (last < kMaxCap && ::prctl(PR_CAPBSET_READ, last + 1, 0, 0, 0) >= 0) ++last;
-  return last;
-}
-
-// The permitted set of this thread: what capset may keep.
-std::uint64_t held_permitted(int last_cap) {
-  if (capng_get_caps_process() != 0) throw Error("capget", errno);
-  std::uint64_t held = 0;
-  for (int c = 0; c <= last_cap; ++c)
-    if (capng_have_capability(CAPNG_PERMITTED, static_cast<unsigned>(c))) held |= std::uint64_t{1} << c;
-  return held;
-}
-
-// Fills libcap-ng's (thread-local) state with the plan. Ambient capabilities
-// are left out: raise_ambient() sets them one by one, so a failure names the
-// capability (capng_apply stops at the first one, without saying which).
-void load_plan(const CapabilityPlan& plan, int last_cap) {
-  capng_clear(CAPNG_SELECT_ALL);
-  const struct {
-    std::uint64_t bits;
-    capng_type_t type;
-  } sets[] = {{plan.bounding, CAPNG_BOUNDING_SET},
-              {plan.effective, CAPNG_EFFECTIVE},
-              {plan.permitted, CAPNG_PERMITTED},
-              {plan.inheritable, CAPNG_INHERITABLE}};
-  for (const auto& set : sets)
-    for (int c = 0; c <= last_cap; ++c)
-      if ((set.bits >> c) & 1U) {
-        if (capng_update(CAPNG_ADD, set.type, static_cast<unsigned>(c)) != 0)
-          throw Error(fmt::format("capng_update {}", oci::capability_name(c).value_or("?")), EINVAL);
-      }
-}
-
-// libcap-ng returns negative codes and leaves errno as the failing syscall set
-// it, or untouched when it refused by itself (no CAP_SETPCAP for the bounding set).
-[[noreturn]] void throw_capng(std::string what) {
-  const int e = errno;
-  throw Error(std::move(what), e != 0 ? e : EPERM);
-}
 
 bool setgroups_denied() {
   // "deny" in a user namespace whose gid_map was written without CAP_SETGID in
@@ -121,7 +74,7 @@ void raise_ambient(std::uint64_t ambient, std::uint64_t inheritable, int last_ca
 
 CapabilityPlan plan_capabilities(const oci::LinuxCapabilities& caps, int last_cap, std::uint64_t held) {
   CapabilityPlan plan;
-  const int last = std::min(last_cap, kMaxCap);
+  const int last = std::min(last_cap, 63);  // the sets are 64-bit masks
   const auto skip = [&](std::string line) {
     if (std::find(plan.skipped.begin(), plan.skipped.end(), line) == plan.skipped.end())
       plan.skipped.push_back(std::move(line));
@@ -163,15 +116,13 @@ void apply_credentials(const oci::Process& p) {
   std::optional<CapabilityPlan> plan;
   int last_cap = 0;
   if (p.capabilities) {
-    last_cap = kernel_last_cap();
-    plan = plan_capabilities(*p.capabilities, last_cap, held_permitted(last_cap));
+    last_cap = caps::last_cap();
+    plan = plan_capabilities(*p.capabilities, last_cap, caps::get().permitted);
     if (!plan->skipped.empty())
       spdlog::warn("process.capabilities: ignoring unknown or unavailable capabilities: {}",
                    fmt::join(plan->skipped, ", "));
-    load_plan(*plan, last_cap);
     // PR_CAPBSET_DROP needs CAP_SETPCAP, which the target user may not keep.
-    errno = 0;
-    if (capng_apply(CAPNG_SELECT_BOUNDS) != 0) throw_capng("process.capabilities.bounding: drop bounding set");
+    caps::limit_bounding(plan->bounding, last_cap);
   }
 
   // Keep the permitted set across the uid change; capset below trims it.
@@ -185,8 +136,9 @@ void apply_credentials(const oci::Process& p) {
   ::umask(static_cast<mode_t>(user.umask.value_or(kDefaultUmask) & 07777));
 
   if (plan) {
-    errno = 0;
-    if (capng_apply(CAPNG_SELECT_CAPS) != 0) throw_capng("process.capabilities: capset");
+    with_context("process.capabilities", [&] {
+      caps::set(caps::Sets{plan->effective, plan->permitted, plan->inheritable});
+    });
     // Last: raising needs the capability in the permitted and inheritable sets
     // just set, and a uid change from 0 clears the ambient set.
     raise_ambient(plan->ambient, plan->inheritable, last_cap);

@@ -3,6 +3,7 @@
 // reports back over a pipe, so the test binary itself is never changed. Parts
 // that need root print a WARN saying why and pass when not root.
 #include "runtime/process/attributes.hpp"
+#include "runtime/process/capabilities.hpp"
 
 #include <fcntl.h>
 #include <grp.h>
@@ -729,4 +730,56 @@ TEST_CASE("apply_credentials in a rootless user namespace skips setgroups", "[pr
   CHECK(f.at("CapPrm") == hex64(bit(0) | bit(5) | bit(10)));
   CHECK(f.at("CapEff") == hex64(bit(0) | bit(5)));
   CHECK(f.at("CapAmb") == hex64(bit(10)));
+}
+
+TEST_CASE("caps::last_cap finds the kernel's last capability", "[process][caps]") {
+  const std::string text = read_text("/proc/sys/kernel/cap_last_cap");
+  REQUIRE_FALSE(text.empty());
+  CHECK(process::caps::last_cap() == std::stoi(text));
+  CHECK(process::caps::last_cap() == process::caps::last_cap());  // cached
+}
+
+TEST_CASE("caps::get and caps::set read and lower this thread's sets", "[process][caps][root]") {
+  if (!is_root()) {
+    WARN("not root: no capabilities to lower; skipped");
+    return;
+  }
+  const auto res = in_child([] {
+    const process::caps::Sets target{bit(0) | bit(5), bit(0) | bit(5) | bit(10), bit(5)};
+    process::caps::set(target);
+    const process::caps::Sets got = process::caps::get();
+    if (!(got == target)) throw Error("caps::get did not return the sets caps::set applied");
+    // Raising a capability that is no longer permitted is refused by the kernel.
+    process::caps::set(process::caps::Sets{bit(1), bit(1), 0});
+    return std::string("unreachable");
+  });
+  CHECK_FALSE(res.ok);
+  CHECK(res.errnum == EPERM);
+  CHECK_THAT(res.out, Catch::Contains("capset"));
+}
+
+TEST_CASE("caps::limit_bounding drops everything not kept", "[process][caps][root]") {
+  if (!is_root()) {
+    WARN("not root: PR_CAPBSET_DROP needs CAP_SETPCAP; skipped");
+    return;
+  }
+  const int last = process::caps::last_cap();
+  const auto res = in_child([&] {
+    process::caps::limit_bounding(bit(0) | bit(8) | bit(last), last);
+    process::caps::limit_bounding(bit(0) | bit(8) | bit(last), last);  // idempotent
+    return read_text("/proc/self/status");
+  });
+  INFO(res.out);
+  REQUIRE(res.ok);
+  CHECK(status_fields(res.out).at("CapBnd") == hex64(bit(0) | bit(8) | bit(last)));
+
+  // Without CAP_SETPCAP the kernel refuses, and the error names the capability.
+  const auto denied = in_child([&] {
+    process::caps::set(process::caps::Sets{0, 0, 0});
+    process::caps::limit_bounding(0, last);
+    return std::string("unreachable");
+  });
+  CHECK_FALSE(denied.ok);
+  CHECK(denied.errnum == EPERM);
+  CHECK_THAT(denied.out, Catch::Contains("PR_CAPBSET_DROP CAP_CHOWN"));
 }
