@@ -5,11 +5,13 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -83,6 +85,12 @@ class Bundle {
 
   boost::json::object& process() { return config.as_object()["process"].as_object(); }
   boost::json::object& linux() { return config.as_object()["linux"].as_object(); }
+  // Drops linux.namespaces[] entries of `type` ("pid": the container shares the host's).
+  void without_namespace(std::string_view type) {
+    boost::json::array& ns = linux()["namespaces"].as_array();
+    ns.erase(std::remove_if(ns.begin(), ns.end(), [&](const boost::json::value& n) { return n.at("type").as_string() == type; }),
+             ns.end());
+  }
   void args(std::vector<std::string> a) {
     boost::json::array arr;
     for (auto& s : a) arr.emplace_back(s);

@@ -308,10 +308,7 @@ TEST_CASE("events --stats prints cpu, memory and pids of the container", "[cgrou
 TEST_CASE("kill --all without a pid namespace signals every process of the cgroup", "[cgroup]") {
   REQUIRE_ROOT();
   Bundle b;
-  json::array ns;
-  for (const json::value& n : b.linux()["namespaces"].as_array())
-    if (n.at("type").as_string() != "pid") ns.push_back(n);
-  b.linux()["namespaces"] = ns;
+  b.without_namespace("pid");
   b.args({"sh", "-c", "sleep 100 & sleep 100 & sleep 102"});
   run_detached(b);
   std::vector<std::int64_t> pids;
@@ -337,10 +334,7 @@ TEST_CASE("kill --all without a pid namespace signals every process of the cgrou
 TEST_CASE("delete removes the container's cgroup in every hierarchy, and survivors are killed first", "[cgroup]") {
   REQUIRE_ROOT();
   Bundle b;
-  json::array ns;
-  for (const json::value& n : b.linux()["namespaces"].as_array())
-    if (n.at("type").as_string() != "pid") ns.push_back(n);
-  b.linux()["namespaces"] = ns;
+  b.without_namespace("pid");
   // Without a pid namespace the background sleep outlives init.
   b.args({"sh", "-c", "sleep 100 & exit 0"});
   run_detached(b);

@@ -27,6 +27,8 @@
 #include <vector>
 
 #include <catch2/catch.hpp>
+
+#include "tests/unit/temp_dir.hpp"
 #include <fmt/format.h>
 
 #include "runtime/sys/error.hpp"
@@ -39,6 +41,8 @@ using berth::cgroups::apply_device_program;
 using berth::cgroups::device_program;
 
 namespace {
+
+using berth::test::TempDir;
 
 using Rules = std::vector<oci::LinuxDeviceCgroup>;
 constexpr std::nullopt_t kAny = std::nullopt;
@@ -411,26 +415,6 @@ std::vector<std::uint32_t> attached(int cgroup_fd) {
   ids.resize(attr.query.prog_cnt);
   return ids;
 }
-
-// A scratch directory on the host for mknod probes.
-class TempDir {
- public:
-  TempDir() {
-    std::string tmpl = (std::filesystem::temp_directory_path() / "berth-devices-XXXXXX").string();
-    if (::mkdtemp(tmpl.data()) == nullptr) throw_errno("mkdtemp", tmpl);
-    path_ = tmpl;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  std::string operator/(const std::string& name) const { return (path_ / name).string(); }
-
- private:
-  std::filesystem::path path_;
-};
 
 // What a child does inside the cgroup: returns 0 or the errno it got.
 struct Probe {

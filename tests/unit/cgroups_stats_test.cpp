@@ -15,6 +15,8 @@
 #include <boost/json.hpp>
 #include <catch2/catch.hpp>
 
+#include "tests/unit/temp_dir.hpp"
+
 #include "runtime/sys/error.hpp"
 #include "runtime/sys/syscalls.hpp"
 
@@ -25,28 +27,11 @@ using namespace berth::cgroups;
 
 namespace {
 
+using berth::test::TempDir;
+
 constexpr std::uint64_t kMax = std::numeric_limits<std::uint64_t>::max();
 // What a v1 memory controller reports as "no limit" (LONG_MAX rounded down to a page).
 constexpr std::uint64_t kV1NoLimit = 9223372036854771712ULL;
-
-class TempDir {
- public:
-  TempDir() {
-    std::string tmpl = (fs::temp_directory_path() / "berth-stats-XXXXXX").string();
-    if (!::mkdtemp(tmpl.data())) throw Error("mkdtemp", errno);
-    path_ = tmpl;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  fs::path operator/(const std::string& p) const { return path_ / p; }
-
- private:
-  fs::path path_;
-};
 
 void put(const fs::path& dir, const std::string& name, std::string_view text) {
   fs::create_directories(dir);

@@ -29,6 +29,8 @@
 
 #include <catch2/catch.hpp>
 
+#include "tests/unit/temp_dir.hpp"
+
 #include "runtime/sys/error.hpp"
 #include "runtime/sys/syscalls.hpp"
 
@@ -38,6 +40,8 @@ namespace oci = berth::oci;
 namespace process = berth::process;
 
 namespace {
+
+using berth::test::TempDir;
 
 // What a forked child returned: its output, or the error it threw.
 struct ChildResult {
@@ -129,25 +133,6 @@ std::string hex64(std::uint64_t v) {
 }
 
 constexpr std::uint64_t bit(int cap) { return std::uint64_t{1} << cap; }
-
-class TempDir {
- public:
-  TempDir() {
-    std::string tmpl = (fs::temp_directory_path() / "berth-proc-XXXXXX").string();
-    if (!::mkdtemp(tmpl.data())) throw Error("mkdtemp", errno);
-    path_ = tmpl;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
-};
 
 void make_file(const fs::path& p, fs::perms mode) {
   fs::create_directories(p.parent_path());
