@@ -24,6 +24,13 @@ Target target(const Paths& p, const std::string& v1_name, std::string_view field
                           field, v1_name));
 }
 
+// net_cls and net_prio exist only as v1 hierarchies: cgroup2 has no equivalent.
+std::string v1_only_dir(const Paths& p, const std::string& v1_name, std::string_view field) {
+  if (p.mode != Mode::Unified)
+    if (const std::string& d = p.v1_dir(v1_name); !d.empty()) return d;
+  throw Error(fmt::format("{}: this host has no {} cgroup hierarchy (cgroup2 has no {})", field, v1_name, v1_name));
+}
+
 oci::LinuxDeviceCgroup rule(bool allow, const char* type, std::int64_t major, std::int64_t minor, const char* access) {
   oci::LinuxDeviceCgroup r;
   r.allow = allow;
@@ -138,21 +145,10 @@ void set_resources(const Paths& p, const oci::LinuxResources& r) {
     const Target t = target(p, "hugetlb", "linux.resources.hugepageLimits");
     t.v2 ? v2::set_hugetlb(t.dir, *r.hugepage_limits) : v1::set_hugetlb(t.dir, *r.hugepage_limits);
   }
-  if (r.network && (r.network->class_id || (r.network->priorities && !r.network->priorities->empty()))) {
-    // cgroup2 has no net_cls/net_prio: only a v1 hierarchy can take these.
-    if (r.network->class_id) {
-      const std::string& d = p.mode == Mode::Unified ? std::string() : p.v1_dir("net_cls");
-      if (d.empty())
-        throw Error("linux.resources.network.classID: this host has no net_cls cgroup hierarchy (cgroup2 has no net_cls)");
-      v1::set_net_cls(d, *r.network);
-    }
-    if (r.network->priorities && !r.network->priorities->empty()) {
-      const std::string& d = p.mode == Mode::Unified ? std::string() : p.v1_dir("net_prio");
-      if (d.empty())
-        throw Error("linux.resources.network.priorities: this host has no net_prio cgroup hierarchy (cgroup2 has no net_prio)");
-      v1::set_net_prio(d, *r.network);
-    }
-  }
+  if (r.network && r.network->class_id)
+    v1::set_net_cls(v1_only_dir(p, "net_cls", "linux.resources.network.classID"), *r.network);
+  if (r.network && r.network->priorities && !r.network->priorities->empty())
+    v1::set_net_prio(v1_only_dir(p, "net_prio", "linux.resources.network.priorities"), *r.network);
   if (r.rdma && !r.rdma->empty()) set_rdma(target(p, "rdma", "linux.resources.rdma").dir, *r.rdma);
   if (r.unified && !r.unified->empty()) {
     if (p.unified.empty())

@@ -87,22 +87,25 @@ void send_fd(int sock, SyncMsg type, int fd) {
 }
 
 Received recv(int sock, std::string_view what) {
-  std::string buf(kMaxPacket, '\0');
+  // One packet buffer for the process, in .bss: the kernel maps its pages as they are first
+  // written, where a std::string of 64 KiB per message was allocated and zeroed (~6 per
+  // create). Only one thread in the parent and in init ever talks over the sync socket.
+  static char buf[kMaxPacket];
   sys::Fd fd;
-  ssize_t n = recv_packet(sock, buf.data(), buf.size(), &fd);
+  ssize_t n = recv_packet(sock, buf, sizeof buf, &fd);
   if (n < 0) throw_errno(fmt::format("sync: receive {}", what));
   if (n == 0) throw Error(fmt::format("init exited before {}", what));
   if (static_cast<size_t>(n) < sizeof(SyncHeader)) throw Error(fmt::format("sync: short message while waiting for {}", what));
   SyncHeader h;
-  std::memcpy(&h, buf.data(), sizeof h);
+  std::memcpy(&h, buf, sizeof h);
   Received r{h.type, h.errnum, {}, std::move(fd)};
   r.payload.reserve(h.payload_len);
-  r.payload.append(buf.data() + sizeof h, static_cast<size_t>(n) - sizeof h);
+  r.payload.append(buf + sizeof h, static_cast<size_t>(n) - sizeof h);
   while (r.payload.size() < h.payload_len) {
-    n = recv_packet(sock, buf.data(), buf.size());
+    n = recv_packet(sock, buf, sizeof buf);
     if (n < 0) throw_errno(fmt::format("sync: receive {}", what));
     if (n == 0) throw Error(fmt::format("init exited while sending {}", name(h.type)));
-    r.payload.append(buf.data(), static_cast<size_t>(n));
+    r.payload.append(buf, static_cast<size_t>(n));
   }
   return r;
 }
