@@ -12,7 +12,8 @@ CreateOptions create_options(const GlobalOptions& global, const std::string& id,
           .listen_fds = listen_fds_from_env(),
           .notify_socket = env_or_empty("NOTIFY_SOCKET"),
           .preserve_fds = static_cast<int>(f.preserve_fds),
-          .systemd_cgroup = global.systemd_cgroup};
+          .systemd_cgroup = global.systemd_cgroup,
+          .rootless = global.rootless};
 }
 
 }  // namespace berth::cmd

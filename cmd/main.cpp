@@ -5,8 +5,12 @@
 // Global options must come before the command, as with runc. This file parses
 // them, sets up logging, dispatches to one cmd_<name>() per subcommand, and is
 // the one place that catches: every error is logged and exits with status 1.
+#include <sys/stat.h>
+
 #include <algorithm>
 #include <array>
+#include <cctype>
+#include <cerrno>
 #include <cstdio>
 #include <exception>
 #include <string>
@@ -79,13 +83,20 @@ struct GlobalFlags {
   std::string rootless = "auto";
   bool show_version = false;
 
+  // The default --root, computed before parsing so that --help shows it (as runc does).
+  bool xdg_root = false;
+
   explicit GlobalFlags(GlobalOptions& g) {
+    g.root = default_root(&xdg_root);
     main.add_options()
         ("debug", flag(&g.debug), "enable debug logging")
         ("log", po::value(&g.log), "set the log file to write berth logs to (default is '/dev/stderr')")
         ("log-format", po::value(&log_format), "set the log format ('text' (default), or 'json') (default: \"text\")")
         ("root", po::value(&g.root),
-         "root directory for storage of container state (this should be located in tmpfs) (default: \"/run/berth\")")
+         fmt::format("root directory for storage of container state (this should be located in tmpfs; "
+                     "$XDG_RUNTIME_DIR/berth by default for an unprivileged user) (default: \"{}\")",
+                     g.root)
+             .c_str())
         ("criu", po::value(&g.criu), "path to the criu binary used for checkpoint and restore (default: \"criu\")")
         ("systemd-cgroup", flag(&g.systemd_cgroup),
          "enable systemd cgroup support, expects cgroupsPath to be of form \"slice:prefix:name\" for e.g. "
@@ -151,11 +162,24 @@ LogFormat parse_log_format(const std::string& v) {
   throw Error(fmt::format("invalid log-format: {} (expected text or json)", v));
 }
 
+// runc's parseBoolOrAuto: "" or any case of "auto", else what Go's strconv.ParseBool takes.
 Rootless parse_rootless(const std::string& v) {
-  if (v == "auto") return Rootless::Auto;
-  if (v == "true") return Rootless::True;
-  if (v == "false") return Rootless::False;
+  std::string lower = v;
+  std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char c) { return std::tolower(c); });
+  if (lower.empty() || lower == "auto") return Rootless::Auto;
+  for (std::string_view t : {"1", "t", "T", "TRUE", "true", "True"})
+    if (v == t) return Rootless::True;
+  for (std::string_view f : {"0", "f", "F", "FALSE", "false", "False"})
+    if (v == f) return Rootless::False;
   throw Error(fmt::format("invalid value \"{}\" for flag --rootless: expected true, false or auto", v));
+}
+
+// The default root under $XDG_RUNTIME_DIR, made as runc makes it: 0700, and sticky, which
+// the XDG Base Directory specification asks of anything that must not be pruned.
+void make_xdg_root(const std::string& root) {
+  if (::mkdir(root.c_str(), 0700) < 0 && errno != EEXIST)
+    throw_errno("--root: mkdir (the path in $XDG_RUNTIME_DIR must be writable by the user)", root);
+  if (::chmod(root.c_str(), 01700) < 0) throw_errno("--root: chmod", root);
 }
 
 int run(const std::vector<std::string>& argv) {
@@ -173,6 +197,7 @@ int run(const std::vector<std::string>& argv) {
   global.log_format = parse_log_format(flags.log_format);
   global.rootless = parse_rootless(flags.rootless);
   if (global.root.empty()) throw Error("flag --root requires a value");
+  if (flags.xdg_root && global.root == default_root()) make_xdg_root(global.root);
   if (line.args.empty()) {  // like runc: no command shows the help
     print_global_help(flags);
     return 0;

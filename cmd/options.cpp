@@ -12,6 +12,7 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include "runtime/namespaces.hpp"
 #include "runtime/sys/error.hpp"
 
 #pragma GCC diagnostic push
@@ -162,6 +163,22 @@ std::string_view to_string(Rootless r) noexcept {
       break;
   }
   return "auto";
+}
+
+std::string default_root(bool* xdg) {
+  if (xdg) *xdg = false;
+  const std::string runtime_dir = env_or_empty("XDG_RUNTIME_DIR");
+  if (runtime_dir.empty()) return std::string(kDefaultRoot);
+  // runc's shouldHonorXDGRuntimeDir: real root keeps /run (its XDG_RUNTIME_DIR is /run/user/0);
+  // root in a user namespace uses it unless it is root's own session ($USER=root).
+  bool honor = ::geteuid() != 0;
+  if (!honor && !ns::in_initial_user_ns()) {
+    const char* user = std::getenv("USER");
+    honor = user == nullptr || std::string_view(user) != "root";
+  }
+  if (!honor) return std::string(kDefaultRoot);
+  if (xdg) *xdg = true;
+  return runtime_dir + "/berth";
 }
 
 po::typed_value<bool>* flag(bool* target) { return po::bool_switch(target); }

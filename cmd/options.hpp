@@ -19,6 +19,8 @@
 
 #include <boost/program_options.hpp>
 
+#include "runtime/container.hpp"
+
 namespace berth::cmd {
 
 namespace po = boost::program_options;
@@ -35,11 +37,16 @@ namespace berth::cmd {
 
 enum class LogFormat { Text, Json };
 
-// --rootless: runc's tri-state. Auto lets the runtime decide from the euid
-// and the user namespace it runs in.
-enum class Rootless { Auto, True, False };
+// --rootless: runc's tri-state, passed to the library (CreateOptions::rootless). Auto lets the
+// runtime decide from the euid and the user namespace it runs in.
+using Rootless = berth::Rootless;
 
 inline constexpr std::string_view kDefaultRoot = "/run/berth";
+
+// The default --root, as runc's: $XDG_RUNTIME_DIR/berth for an unprivileged user (or for root
+// in a user namespace whose $USER is not root) when XDG_RUNTIME_DIR is set, else /run/berth.
+// `xdg` tells which.
+std::string default_root(bool* xdg = nullptr);
 
 // The options given before the subcommand (`berth [global options] command ...`).
 struct GlobalOptions {

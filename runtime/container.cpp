@@ -183,30 +183,74 @@ cgroups::Cgroup join_systemd_cgroup(const oci::Spec& spec, const cgroups::system
   return cg;
 }
 
+bool permission_error(const Error& e) {
+  return e.errnum() == EACCES || e.errnum() == EPERM || e.errnum() == EROFS;
+}
+
+// Limits a rootless container would lose without a cgroup. Device rules are not among them:
+// an unprivileged user cannot write them (v1 devices.allow and v2 BPF programs need
+// CAP_SYS_ADMIN), and runc ignores them in rootless mode.
+bool wants_limits(const oci::LinuxResources* r) {
+  if (!r) return false;
+  oci::LinuxResources rest = *r;
+  rest.devices.reset();
+  return rest != oci::LinuxResources{};
+}
+
+// Where the cgroup goes. Without linux.cgroupsPath a rootless container's cgroup is made below
+// the caller's own, as runc's default is (fs: <own>/<id>; on a cgroup2-only host fs2's sibling
+// <own>/../<id>, since controllers cannot be enabled where processes live): the only place a
+// delegated subtree lets an unprivileged user create one.
+cgroups::Location cgroup_location(const oci::Spec& spec, const std::string& id, const cgroups::Host& host, bool rootless) {
+  const std::optional<std::string>& path = spec.linux ? spec.linux->cgroups_path : std::nullopt;
+  if (!rootless || (path && !path->empty())) return cgroups::location(path, id);
+  // The id is a valid container id: no slash, not "." or "..".
+  return {(host.mode == cgroups::Mode::Unified ? "../" : "") + id, true};
+}
+
 // The container's cgroup with its limits written, before its process exists (cgroupfs driver).
-// Removed again if anything fails.
-cgroups::Cgroup make_cgroup(const oci::Spec& spec, const std::string& id) {
+// Removed again if anything fails. Rootless, permission errors leave the container without a
+// cgroup (runc's rootless cgroup manager), unless the config asks for limits that would then be
+// lost or names its cgroup (linux.cgroupsPath), which are errors as in runc.
+cgroups::Cgroup make_cgroup(const oci::Spec& spec, const std::string& id, bool rootless) {
   const cgroups::Host host = cgroups::detect_host();
-  cgroups::Paths paths = cgroups::resolve(host, cgroups::location(spec.linux ? spec.linux->cgroups_path : std::nullopt, id));
-  const oci::LinuxResources* r = spec.linux && spec.linux->resources ? &*spec.linux->resources : nullptr;
+  cgroups::Paths paths = cgroups::resolve(host, cgroup_location(spec, id, host, rootless));
+  const oci::LinuxResources* r = resources_of(spec);
   std::vector<std::string> v2 = cgroups::v2_controllers_for(paths, r);
   cgroups::Cgroup cg;
   try {
     cg = cgroups::Cgroup::create(std::move(paths), v2);
   } catch (const Error& e) {
-    // An unprivileged user without a delegated cgroup runs without one, as runc's rootless
-    // mode does, unless the config asks for limits that would then be silently lost.
-    const bool denied = e.errnum() == EACCES || e.errnum() == EPERM || e.errnum() == EROFS;
-    if (::geteuid() == 0 || !denied || (r && *r != oci::LinuxResources{})) throw;
-    spdlog::debug("cgroups: {}; running without a cgroup", e.what());
-    return cg;
+    if (!rootless || !permission_error(e)) throw;
+    if (wants_limits(r))
+      throw Error(fmt::format("linux.resources: a rootless container gets limits only in a cgroup it may create "
+                              "(a delegated one); remove the limits or delegate a cgroup: {}",
+                              e.message()),
+                  e.errnum());
+    if (spec.linux && spec.linux->cgroups_path && !spec.linux->cgroups_path->empty())
+      throw Error(fmt::format("linux.cgroupsPath: rootless: {}", e.message()), e.errnum());
+    spdlog::debug("cgroups: rootless: {}; running without a cgroup", e.what());
+    return cgroups::Cgroup();
   }
   try {
     // runc refuses a cgroup that already holds processes: they would share limits, be frozen
     // by `pause` and killed by `delete`.
     if (const std::vector<pid_t> taken = cg.existed() ? cg.pids() : std::vector<pid_t>{}; !taken.empty())
       throw Error(fmt::format("linux.cgroupsPath: the cgroup already has {} process(es) (pid {})", taken.size(), taken[0]));
-    cgroups::set_resources(cg.paths(), with_device_rules(spec));
+    if (!rootless) {
+      cgroups::set_resources(cg.paths(), with_device_rules(spec));
+    } else {
+      oci::LinuxResources limits = r ? *r : oci::LinuxResources{};
+      limits.devices.reset();
+      cgroups::set_resources(cg.paths(), limits);
+      oci::LinuxResources devices;
+      devices.devices = cgroups::device_rules(spec);
+      try {
+        cgroups::set_resources(cg.paths(), devices);
+      } catch (const Error& e) {
+        spdlog::debug("cgroups: rootless: device rules not applied: {}", e.what());
+      }
+    }
   } catch (...) {
     try {
       cg.destroy();
@@ -238,6 +282,18 @@ void signal_cgroup(const cgroups::Cgroup& cg, int sig) {
 
 std::string state_json(const oci::State& s) { return json::serialize(oci::to_json(s)); }
 
+bool rootless_cgroups(Rootless r) {
+  switch (r) {
+    case Rootless::True:
+      return true;
+    case Rootless::False:
+      return false;
+    case Rootless::Auto:
+      break;
+  }
+  return ::geteuid() != 0 || !ns::in_initial_user_ns();
+}
+
 // ---- Factory ---------------------------------------------------------------------------
 
 Container Factory::create(const CreateOptions& opts) {
@@ -263,6 +319,7 @@ Container Factory::create(const CreateOptions& opts) {
   sys::Fd console;  // connected first: a bad socket fails before anything exists
   if (terminal && !opts.console_socket.empty()) console = terminal::connect_console_socket(opts.console_socket);
 
+  const bool rootless = rootless_cgroups(opts.rootless);
   StateDir dir = StateDir::create(root_, opts.id);
   ContainerRecord rec;
   rec.id = opts.id;
@@ -281,7 +338,7 @@ Container Factory::create(const CreateOptions& opts) {
     if (opts.systemd_cgroup) {
       rec.cgroup = systemd_paths(spec, opts.id, unit);
     } else {
-      cgroup = with_context("cgroups", [&] { return make_cgroup(spec, opts.id); });
+      cgroup = with_context("cgroups", [&] { return make_cgroup(spec, opts.id, rootless); });
       rec.cgroup = cgroup.paths();
     }
     // As runc: the container's root owns the fifo and init reopens it through an O_PATH fd after
@@ -291,7 +348,10 @@ Container Factory::create(const CreateOptions& opts) {
     if (::fchmodat(dir.fd(), kExecFifo, 0622, 0) < 0) throw_errno("chmod", fifo_path);  // past the umask
     if (ns::has(spec, oci::NamespaceType::User)) {
       const auto uid = ns::host_id(spec.linux->uid_mappings, 0), gid = ns::host_id(spec.linux->gid_mappings, 0);
-      if (::fchownat(dir.fd(), kExecFifo, uid.value_or(0), gid.value_or(0), 0) < 0) throw_errno("chown", fifo_path);
+      // An unprivileged user may not give it away (container root mapped to a subordinate id
+      // by newuidmap); its mode lets anyone write it anyway, which is all init needs.
+      if (::fchownat(dir.fd(), kExecFifo, uid.value_or(0), gid.value_or(0), 0) < 0 && !(errno == EPERM && ::geteuid() != 0))
+        throw_errno("chown", fifo_path);
     }
     sys::Fd fifo = sys::openat(dir.fd(), kExecFifo, O_PATH | O_CLOEXEC);
     init::Envelope env;
@@ -325,7 +385,18 @@ Container Factory::create(const CreateOptions& opts) {
     }
     req.join_cgroup = [&](pid_t p) {
       if (!opts.systemd_cgroup) {
-        if (cgroup.valid()) cgroup.add(p);
+        if (!cgroup.valid()) return;
+        try {
+          cgroup.add(p);
+        } catch (const Error& e) {
+          // A cgroup an unprivileged user could make but not move into (cgroup2 wants write
+          // access to cgroup.procs of the common ancestor): without limits, none is needed.
+          if (!rootless || !permission_error(e) || wants_limits(resources_of(spec))) throw;
+          spdlog::debug("cgroups: rootless: {}; running without a cgroup", e.what());
+          cgroup.destroy();
+          cgroup = cgroups::Cgroup();
+          rec.cgroup = {};
+        }
         return;
       }
       rec.systemd_unit = unit.name;

@@ -26,6 +26,15 @@
 
 namespace berth {
 
+// --rootless, runc's tri-state: whether cgroup permission errors are ignored (the container
+// then runs without a cgroup, unless its config asks for limits).
+enum class Rootless { Auto, True, False };
+
+// Resolves Auto as runc's shouldUseRootlessCgroupManager: rootless when the effective uid is
+// not 0, or when running in a user namespace other than the initial one (root inside
+// `unshare -U`). True and False are returned as given.
+bool rootless_cgroups(Rootless r);
+
 struct CreateOptions {
   std::string id;
   std::string bundle;          // default: the current directory
@@ -46,6 +55,9 @@ struct CreateOptions {
   // linux.cgroupsPath is systemd's "slice:prefix:name" and the cgroup is a transient scope made
   // through systemd's D-Bus API (runc's --systemd-cgroup).
   bool systemd_cgroup = false;
+  // Rootless cgroups (see rootless_cgroups()): no cgroup is used when the caller may not make
+  // one and the config asks for no limits; a writable (delegated) cgroup is used as usual.
+  Rootless rootless = Rootless::Auto;
 };
 
 class Container {

@@ -4,6 +4,7 @@
 #include <sched.h>
 
 #include <algorithm>
+#include <cstdio>
 
 #include "runtime/sys/error.hpp"
 #include "runtime/sys/syscalls.hpp"
@@ -116,6 +117,29 @@ std::optional<std::uint32_t> host_id(const std::optional<std::vector<oci::LinuxI
   for (const auto& e : *m)
     if (id >= e.container_id && id - e.container_id < e.size) return e.host_id + (id - e.container_id);
   return std::nullopt;
+}
+
+bool maps_only(const std::vector<oci::LinuxIdMapping>& m, std::uint32_t own) {
+  return m.size() == 1 && m[0].host_id == own && m[0].size == 1;
+}
+
+std::vector<std::string> map_tool_args(pid_t pid, const std::vector<oci::LinuxIdMapping>& m) {
+  std::vector<std::string> out{std::to_string(pid)};
+  for (const auto& e : m) {
+    out.push_back(std::to_string(e.container_id));
+    out.push_back(std::to_string(e.host_id));
+    out.push_back(std::to_string(e.size));
+  }
+  return out;
+}
+
+bool in_initial_user_ns() {
+  // Without /proc (or its uid_map) there is no sign of a user namespace: the initial one.
+  const auto text = sys::try_read_file(AT_FDCWD, "/proc/self/uid_map");
+  if (!text) return true;
+  unsigned long long inside = 0, outside = 0, count = 0;
+  if (std::sscanf(text->c_str(), "%llu %llu %llu", &inside, &outside, &count) != 3) return true;
+  return inside == 0 && outside == 0 && count == 4294967295ULL;
 }
 
 }  // namespace berth::ns

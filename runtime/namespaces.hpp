@@ -1,6 +1,8 @@
 // Linux namespaces (config-linux.md "Namespaces"): which to create, which to join, in what order.
 #pragma once
 
+#include <sys/types.h>
+
 #include <optional>
 #include <string>
 #include <vector>
@@ -43,5 +45,16 @@ std::string time_offsets(const oci::Spec& spec);
 std::string id_map(const std::vector<oci::LinuxIdMapping>& m);
 // The host id that container id `id` maps to; `id` itself without mappings; nullopt when unmapped.
 std::optional<std::uint32_t> host_id(const std::optional<std::vector<oci::LinuxIdMapping>>& m, std::uint32_t id);
+
+// Whether `m` is the one mapping an unprivileged process may write itself: a single id, its
+// own (`own`), whatever container id it becomes.
+bool maps_only(const std::vector<oci::LinuxIdMapping>& m, std::uint32_t own);
+// The arguments newuidmap/newgidmap take after the program: pid, then each mapping's
+// container id, host id and size.
+std::vector<std::string> map_tool_args(pid_t pid, const std::vector<oci::LinuxIdMapping>& m);
+
+// Whether this process runs in the initial user namespace: /proc/self/uid_map is the identity
+// map of every id ("0 0 4294967295"), as runc's userns.RunningInUserNS reads it.
+bool in_initial_user_ns();
 
 }  // namespace berth::ns

@@ -15,6 +15,7 @@
 #include <spdlog/spdlog.h>
 
 #include "runtime/exe_seal.hpp"
+#include "runtime/id_maps.hpp"
 #include "runtime/init/sync.hpp"
 #include "runtime/sys/error.hpp"
 #include "runtime/sys/syscalls.hpp"
@@ -98,20 +99,6 @@ void wait_usermap(const ChildArgs& a) {
 }
 
 // ---- the parent side -------------------------------------------------------------------
-
-void write_id_maps(pid_t pid, const oci::Spec& spec) {
-  const auto& l = *spec.linux;
-  if (l.gid_mappings || l.uid_mappings) {
-    if (l.uid_mappings)
-      with_context("linux.uidMappings", [&] {
-        sys::write_file(AT_FDCWD, fmt::format("/proc/{}/uid_map", pid), ns::id_map(*l.uid_mappings));
-      });
-    if (l.gid_mappings)
-      with_context("linux.gidMappings", [&] {
-        sys::write_file(AT_FDCWD, fmt::format("/proc/{}/gid_map", pid), ns::id_map(*l.gid_mappings));
-      });
-  }
-}
 
 // init's log lines ("<level> <text>") go to our logger: --log and --log-format apply to them.
 void relog(std::string_view line) {

@@ -8,6 +8,7 @@
 #include "oci/defaults.hpp"
 #include "oci/json.hpp"
 #include "oci/validate.hpp"
+#include "runtime/namespaces.hpp"
 #include "tests/unit/oci_test_support.hpp"
 
 using namespace berth::oci;
@@ -52,6 +53,20 @@ TEST_CASE("rootless default maps the caller's effective ids", "[oci][defaults]")
   CHECK(t.linux->uid_mappings->at(0).host_id == 1000u);
   CHECK(t.linux->gid_mappings->at(0).host_id == 2000u);
   CHECK_FALSE(t.linux->resources);
+}
+
+TEST_CASE("rootless default maps only what an unprivileged user may map itself", "[oci][defaults][rootless]") {
+  // The kernel lets a process without CAP_SETUID/CAP_SETGID write one mapping of its own id;
+  // the parent writes exactly that, without newuidmap/newgidmap (runtime/spawn.cpp).
+  const Spec s = default_spec(true, 1000, 2000);
+  CHECK(berth::ns::maps_only(*s.linux->uid_mappings, 1000));
+  CHECK(berth::ns::maps_only(*s.linux->gid_mappings, 2000));
+  CHECK_FALSE(berth::ns::maps_only(*s.linux->uid_mappings, 1001));
+  // Anything more goes through the tools, whose arguments are the pid and the triples.
+  const std::vector<LinuxIdMapping> more{{0, 1000, 1}, {1, 100000, 65536}};
+  CHECK_FALSE(berth::ns::maps_only(more, 1000));
+  CHECK(berth::ns::map_tool_args(42, more) == std::vector<std::string>{"42", "0", "1000", "1", "1", "100000", "65536"});
+  CHECK(berth::ns::id_map(more) == "0 1000 1\n1 100000 65536\n");
 }
 
 TEST_CASE("default_spec round trips and validates", "[oci][defaults]") {
