@@ -1,6 +1,7 @@
 #include "runtime/terminal.hpp"
 
 #include <fcntl.h>
+#include <linux/openat2.h>
 #include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/socket.h>
@@ -11,6 +12,9 @@
 #include <cstdlib>
 #include <cstring>
 
+#include <fmt/format.h>
+
+#include "runtime/mount/syscalls.hpp"
 #include "runtime/sys/error.hpp"
 #include "runtime/sys/syscalls.hpp"
 
@@ -18,7 +22,10 @@ namespace berth::terminal {
 
 sys::Fd setup_console(const oci::Process& p) {
   // /dev/ptmx is the symlink to pts/ptmx that the rootfs set-up made: the container's devpts.
-  sys::Fd master = with_context("process.terminal", [] { return sys::openat(AT_FDCWD, "/dev/ptmx", O_RDWR | O_NOCTTY); });
+  // No magic link (/proc/self/fd/N, /proc/1/root/...) may stand in for /dev/ptmx.
+  sys::Fd master = with_context("process.terminal", [] {
+    return mount::openat2(AT_FDCWD, "/dev/ptmx", O_RDWR | O_NOCTTY, RESOLVE_NO_MAGICLINKS);
+  });
   if (::unlockpt(master.get()) < 0) throw_errno("process.terminal: unlockpt", "/dev/ptmx");
   char name[64];
   if (::ptsname_r(master.get(), name, sizeof name) != 0) throw_errno("process.terminal: ptsname", "/dev/ptmx");
@@ -32,12 +39,27 @@ sys::Fd setup_console(const oci::Process& p) {
     ws.ws_col = static_cast<unsigned short>(p.console_size->width);
     if (::ioctl(master.get(), TIOCSWINSZ, &ws) < 0) throw_errno("process.consoleSize: ioctl TIOCSWINSZ", name);
   }
-  // /dev/console: a regular file mounted over by the slave (the container's /dev is our tmpfs).
-  with_context("/dev/console", [&] {
-    const int fd = ::open("/dev/console", O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0600);
-    if (fd < 0 && errno != EEXIST) throw_errno("create", "/dev/console");
-    if (fd >= 0) ::close(fd);
-    if (::mount(name, "/dev/console", nullptr, MS_BIND, nullptr) < 0) throw_errno(fmt::format("bind mount `{}` on", name), "/dev/console");
+  // /dev/console: a file the slave is bound on (CVE-2025-52565). /dev may be the image's
+  // rather than our tmpfs, so what is there is opened without following a symlink (which
+  // would carry the bind to its target: /proc/sysrq-trigger, a /proc/sys file) and must be
+  // a regular file or a character device. The bind goes from the slave's fd to that fd:
+  // no path is resolved again, and nothing goes through the container's /proc.
+  with_context("process.terminal", [&] {
+    sys::Fd dev = mount::openat2(AT_FDCWD, "/dev", O_PATH | O_DIRECTORY, RESOLVE_NO_MAGICLINKS);
+    int fd = ::openat(dev.get(), "console", O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (fd < 0) {
+      if (errno != EEXIST) throw_errno("create", "/dev/console");
+      fd = ::openat(dev.get(), "console", O_PATH | O_NOFOLLOW | O_CLOEXEC);
+      if (fd < 0) throw_errno("open", "/dev/console");
+    }
+    sys::Fd console(fd);
+    struct stat st {};
+    if (::fstat(console.get(), &st) < 0) throw_errno("stat", "/dev/console");
+    if (!S_ISREG(st.st_mode) && !S_ISCHR(st.st_mode)) {
+      const char* kind = S_ISLNK(st.st_mode) ? "a symlink" : S_ISDIR(st.st_mode) ? "a directory" : "a special file";
+      throw Error(fmt::format("`/dev/console` is {}: refusing to mount the terminal on it", kind), EPERM);
+    }
+    mount::bind_fd(name, slave.get(), console.get(), "/dev/console", false);
   });
   // init called setsid(): the slave becomes its controlling terminal.
   if (::ioctl(slave.get(), TIOCSCTTY, 0) < 0) throw_errno("process.terminal: ioctl TIOCSCTTY", name);

@@ -10,7 +10,9 @@
 
 #include <linux/keyctl.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <climits>
 #include <cstdlib>
 #include <cstring>
 #include <optional>
@@ -23,6 +25,7 @@
 #include "runtime/hooks.hpp"
 #include "runtime/init/sync.hpp"
 #include "runtime/mount/options.hpp"
+#include "runtime/mount/resolve.hpp"
 #include "runtime/mount/rootfs.hpp"
 #include "runtime/namespaces.hpp"
 #include "runtime/netlink/link.hpp"
@@ -30,6 +33,7 @@
 #include "runtime/process/attributes.hpp"
 #include "runtime/seccomp/filter.hpp"
 #include "runtime/sys/error.hpp"
+#include "runtime/sys/procfs.hpp"
 #include "runtime/sys/syscalls.hpp"
 #include "runtime/terminal.hpp"
 
@@ -125,17 +129,6 @@ std::string with_status(const std::string& state, const char* status) {
   return json::serialize(v);
 }
 
-void mkdir_all(const std::string& path) {
-  std::string cur;
-  size_t pos = 0;
-  while (pos != std::string::npos) {
-    const size_t next = path.find('/', pos + 1);
-    cur = path.substr(0, next);
-    if (!cur.empty() && ::mkdir(cur.c_str(), 0755) < 0 && errno != EEXIST) throw_errno("mkdir", cur);
-    pos = next;
-  }
-}
-
 // config.md: bind mount sources are absolute or relative to the bundle. Made absolute here, not
 // by chdir into the bundle, which a user-namespaced init may not be allowed to enter.
 void absolute_bind_sources(oci::Spec& spec, const std::string& bundle) {
@@ -158,14 +151,66 @@ void set_env(std::vector<std::string>& env, std::string_view key, std::string_vi
   env.push_back(std::move(entry));
 }
 
+// Written through sys::write_proc: a procfs nothing can be mounted over, so a bind or a
+// tmpfs over /proc/sys (CVE-2019-16884, CVE-2025-52881) cannot redirect the write. Runs
+// before finish_rootfs, which may make /proc/sys read-only (linux.readonlyPaths).
 void set_sysctls(const oci::Spec& spec) {
   if (!spec.linux || !spec.linux->sysctl) return;
   for (const auto& [key, value] : *spec.linux->sysctl) {
-    std::string path = "/proc/sys/" + key;
-    for (size_t i = 10; i < path.size(); ++i)
+    std::string path = "sys/" + key;
+    for (size_t i = 4; i < path.size(); ++i)
       if (path[i] == '.') path[i] = '/';
-    with_context(fmt::format("linux.sysctl.{}", key), [&] { sys::write_file(AT_FDCWD, path, value); });
+    with_context(fmt::format("linux.sysctl.{}", key), [&] { sys::write_proc(path, value); });
   }
+}
+
+// process.cwd, resolved inside the container's root (after pivot_root, "/" is that root)
+// without magic links: "/proc/self/fd/N" names one of init's own fds, and any directory
+// fd that reached init would put the process's working directory outside the container
+// (CVE-2024-21626).
+sys::Fd open_cwd(const std::string& cwd, mount::Create create) {
+  sys::Fd root = sys::openat(AT_FDCWD, "/", O_PATH | O_DIRECTORY);
+  try {
+    return mount::open_in_root(root.get(), cwd, create);
+  } catch (const Error& e) {
+    if (e.errnum() != ELOOP) throw;
+    throw Error(fmt::format("`{}` goes through a /proc magic link or a symlink loop: refusing it "
+                            "(possible container breakout)",
+                            cwd),
+                ELOOP);
+  }
+}
+
+void enter_cwd(const std::string& cwd) {
+  if (cwd == "/") {
+    if (::chdir("/") < 0) throw_errno("chdir", cwd);
+    return;
+  }
+  sys::Fd dir = open_cwd(cwd, mount::Create::None);
+  if (::fchdir(dir.get()) < 0) throw_errno("chdir", cwd);
+  // runc's verifyCwd: a working directory outside our root reads "(unreachable)/...".
+  char buf[PATH_MAX];
+  const long n = ::syscall(SYS_getcwd, buf, sizeof buf);
+  if (n < 0 && errno != ENAMETOOLONG) throw_errno("getcwd after chdir", cwd);
+  if (n > 0 && buf[0] != '/')
+    throw Error(fmt::format("the working directory `{}` is outside the container's root (possible container breakout)", cwd),
+                EPERM);
+}
+
+// CVE-2024-21626: init keeps only stdio, the preserved fds (3 .. first-1), the sync socket
+// and exec.fifo. Anything else berth's caller left open without O_CLOEXEC would be
+// reachable through /proc/self/fd while init works inside the container (a process.cwd,
+// a createContainer hook), so it is closed now rather than marked close-on-exec later.
+// Without close_range (before Linux 5.9) process::cloexec_fds_from still keeps them from
+// the container's process.
+void close_inherited_fds(int first, int keep_a, int keep_b) noexcept {
+  const int lo = std::min(keep_a, keep_b), hi = std::max(keep_a, keep_b);
+  auto close_between = [](int from, int to) {
+    if (from <= to) (void)::close_range(static_cast<unsigned>(from), static_cast<unsigned>(to), 0);
+  };
+  close_between(first, lo - 1);
+  close_between(std::max(first, lo + 1), hi - 1);
+  (void)::close_range(static_cast<unsigned>(std::max(first, hi + 1)), ~0U, 0);
 }
 
 [[noreturn]] void run(int sync, int fifo_fd, const Envelope& env, const oci::Spec& spec) {
@@ -203,13 +248,17 @@ void set_sysctls(const oci::Spec& spec) {
   if (spec.hooks) hooks::run_all(spec.hooks->create_container, "createContainer", with_status(state, "creating"));
 
   mount::enter_rootfs(ro);
+  // A /proc cached before pivot_root is the host's: drop it. A private procfs is in no
+  // mount tree and stays (close-on-exec, like every fd init opens).
+  if (!sys::proc_root_is_private()) sys::reset_proc_root();
   set_sysctls(spec);
   if (process.terminal.value_or(false)) {
     sys::Fd master = terminal::setup_console(process);
     send_fd(sync, SyncMsg::PtyMaster, master.get());
   }
-  // Before finish_rootfs, which may make the root read-only.
-  with_context("process.cwd", [&] { mkdir_all(process.cwd); });
+  // Created before finish_rootfs, which may make the root read-only; entered after it, so
+  // the directory opened is the one the masks and read-only binds left visible.
+  if (process.cwd != "/") with_context("process.cwd", [&] { open_cwd(process.cwd, mount::Create::Dir); });
   mount::finish_rootfs(spec);
 
   process::apply_rlimits(process);
@@ -217,7 +266,7 @@ void set_sysctls(const oci::Spec& spec) {
   process::apply_scheduler(process);
   process::apply_io_priority(process);
 
-  if (::chdir(process.cwd.c_str()) < 0) throw_errno("process.cwd: chdir", process.cwd);
+  with_context("process.cwd", [&] { enter_cwd(process.cwd); });
   if (!env.no_new_keyring) {
     // A fresh session keyring, so the container cannot read the host's keys.
     const std::string name = "_ses." + env.id;
@@ -286,12 +335,14 @@ void enter_if_init_stage(int argc, char** argv) {
 void init_main() {
   const int sync = env_fd("_BERTH_SYNC_FD");
   const int fifo_fd = env_fd("_BERTH_FIFO_FD");
+  const int preserved = std::max(0, env_fd("_BERTH_PRESERVE_FDS"));
   ::clearenv();
   if (sync < 0 || fifo_fd < 0) {
     static constexpr char kMsg[] = "berth init: this is berth's internal init stage, not a user command\n";
     (void)!::write(2, kMsg, sizeof kMsg - 1);
     ::_exit(1);
   }
+  close_inherited_fds(3 + preserved, sync, fifo_fd);
   ::fcntl(sync, F_SETFD, FD_CLOEXEC);
   ::fcntl(fifo_fd, F_SETFD, FD_CLOEXEC);
   ::prctl(PR_SET_NAME, "berth:[init]");

@@ -88,13 +88,17 @@ void bind_node(int parent, const std::string& name, const DeviceNode& n) {
   int fd = ::openat(parent, name.c_str(), O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0);
   if (fd < 0) {
     if (errno != EEXIST) throw_errno("create", n.path);
+    // Checked on the fd that gets mounted on: a symlink swapped in after a check by
+    // name would be opened itself (O_PATH|O_NOFOLLOW) and mounted over.
+    fd = ::openat(parent, name.c_str(), O_PATH | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0) throw_errno("open", n.path);
+    sys::Fd existing(fd);
     struct stat st {};
-    if (::fstatat(parent, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) < 0) throw_errno("stat", n.path);
+    if (::fstat(fd, &st) < 0) throw_errno("stat", n.path);
     if (matches(st, n)) return;
     if (!S_ISREG(st.st_mode))
       throw Error(fmt::format("`{}` already exists and is not {}", n.path, describe(n)), EEXIST);
-    fd = ::openat(parent, name.c_str(), O_PATH | O_NOFOLLOW | O_CLOEXEC);
-    if (fd < 0) throw_errno("open", n.path);
+    fd = existing.release();
   }
   sys::Fd target(fd);
   mount_on(n.path.c_str(), target.get(), n.path, nullptr, MS_BIND);

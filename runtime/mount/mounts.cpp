@@ -108,23 +108,35 @@ sys::Fd userns_for(const MountPlan& p, const MountContext& ctx) {
   throw Error("idmap: no uidMappings/gidMappings and the container has no user namespace");
 }
 
+// runc's rule for "/proc" itself: a bind mount there must come from a procfs, or the
+// container's /proc (which berth and the container's tools trust) could be any directory.
+void check_proc_bind_source(const MountPlan& p) {
+  struct statfs sf {};
+  if (::statfs(p.source.c_str(), &sf) < 0) throw_errno("statfs bind source", p.source);
+  if (sf.f_type != PROC_SUPER_MAGIC)
+    throw Error(fmt::format("`/proc` cannot be mounted because its source `{}` is not a procfs", p.source));
+}
+
 void mount_bind(const MountPlan& p, const MountContext& ctx) {
   struct stat st {};
   if (::stat(p.source.c_str(), &st) < 0) throw_errno("stat bind source", p.source);
+  if (p.destination == "/proc") check_proc_bind_source(p);
   sys::Fd dest = open_destination(p, ctx, S_ISDIR(st.st_mode) ? Create::Dir : Create::File);
   const bool rec = (p.options.flags & MS_REC) != 0;
+  sys::Fd top;
   if (p.options.idmap == Idmap::None) {
-    const int e = try_mount_on(p.source.c_str(), dest.get(), nullptr, MS_BIND | (rec ? MS_REC : 0));
-    if (e != 0) throw Error(describe_mount(p.source, p.destination, "", MS_BIND | (rec ? MS_REC : 0)), e);
+    // open_tree + move_mount rather than mount(2): the fd of the new mount is what the
+    // remount below acts on, never the destination resolved again by name.
+    top = bind_fd(p.source, -1, dest.get(), p.destination, rec);
   } else {
-    // The new mount API: the clone is idmapped while still detached (the kernel
-    // refuses an attached mount), then moved onto the destination fd.
+    // The clone is idmapped while still detached (the kernel refuses an attached mount),
+    // then moved onto the destination fd.
     sys::Fd ns = userns_for(p, ctx);
-    sys::Fd tree = clone_tree(p.source, rec);
-    set_mount_attrs(tree.get(), p.source, p.options.idmap == Idmap::Recursive, MOUNT_ATTR_IDMAP, 0, 0, ns.get());
-    move_tree(tree.get(), dest.get(), p.destination);
+    top = clone_tree(p.source, rec);
+    set_mount_attrs(top.get(), p.source, p.options.idmap == Idmap::Recursive, MOUNT_ATTR_IDMAP, 0, 0, ns.get());
+    move_tree(top.get(), dest.get(), p.destination);
   }
-  finish_mount(p, ctx, true);
+  finish_mount(p, ctx, true, top.get());
 }
 
 // A fresh filesystem (proc, tmpfs, devpts, overlay, ...).
@@ -132,16 +144,21 @@ void mount_fs(const MountPlan& p, const MountContext& ctx) {
   unsigned long flags = p.options.flags;
   // Only propagation or attributes to change: there is nothing to mount.
   if (p.type.empty() && !(flags & MS_REMOUNT)) {
-    open_destination(p, ctx, Create::Dir);
-    finish_mount(p, ctx, false);
+    sys::Fd dest = open_destination(p, ctx, Create::Dir);
+    finish_mount(p, ctx, false, dest.get());
     return;
   }
   // /dev is filled after the mounts; finish_rootfs makes it read-only (runc).
   if (p.kind == MountKind::Tmpfs && p.destination == "/dev") flags &= ~MS_RDONLY;
   sys::Fd dest = open_destination(p, ctx, Create::Dir);
   const std::string& source = p.source.empty() ? p.type : p.source;
+  if (!p.options.propagation.empty() || p.options.has_recursive_attrs()) {
+    // More to do on the new mount: made detached, so that work has its fd.
+    sys::Fd top = make_fs(p.type, source, flags, p.options.data, p.destination);
+    move_tree(top.get(), dest.get(), p.destination);
+    return finish_mount(p, ctx, false, top.get());
+  }
   mount_on(source.c_str(), dest.get(), p.destination, c_str_or_null(p.type), flags, c_str_or_null(p.options.data));
-  finish_mount(p, ctx, false);
 }
 
 // Mounts p fresh (when `fresh`), or binds the host's `host_path` instead when
@@ -156,10 +173,9 @@ void mount_or_bind_host(const MountPlan& p, const MountContext& ctx, const char*
     if (e == 0) return finish_mount(p, ctx, false);
     if (e != EPERM && e != EBUSY) throw Error(describe_mount(source, p.destination, p.type, p.options.flags), e);
   }
-  mount_on(host_path, dest.get(), p.destination, nullptr, MS_BIND | MS_REC);
+  sys::Fd top = bind_fd(host_path, -1, dest.get(), p.destination, true);
   // The whole rbound tree gets the requested ro/nosuid/nodev/noexec: a plain
   // remount would only change its top mount.
-  sys::Fd top = open_in_root(ctx.root_fd, p.destination, Create::None);
   std::uint64_t set = flags_to_attrs(p.options.flags);
   std::uint64_t clr = 0;
   if (p.options.atime_given)
@@ -167,7 +183,7 @@ void mount_or_bind_host(const MountPlan& p, const MountContext& ctx, const char*
   else
     set &= ~static_cast<std::uint64_t>(MOUNT_ATTR__ATIME);
   if (set != 0 || clr != 0) set_mount_attrs(top.get(), p.destination, true, set, clr);
-  finish_mount(p, ctx, false);
+  finish_mount(p, ctx, false, top.get());
 }
 
 // Copies the tree under src into dst (both directory fds): contents, modes,
@@ -220,23 +236,35 @@ void copy_tree(int src, int dst, const std::string& what) {
   }
 }
 
-// tmpfs with `tmpcopyup`: the fd of the directory opened before the mount still
-// reaches the shadowed content, so it is copied without any temporary mount.
+// tmpfs with `tmpcopyup`: the tmpfs is made detached and filled from the fd of the
+// directory it will cover, then moved there: the container never sees it half-copied, and
+// nothing is looked up again by name after mounting.
 void mount_tmpfs_copyup(const MountPlan& p, const MountContext& ctx) {
   sys::Fd dest = open_destination(p, ctx, Create::Dir);
   sys::Fd under = sys::openat(dest.get(), ".", O_RDONLY | O_DIRECTORY);
-  unsigned long flags = p.options.flags;
-  mount_on(p.source.empty() ? "tmpfs" : p.source.c_str(), dest.get(), p.destination, "tmpfs",
-           flags & ~MS_RDONLY, c_str_or_null(p.options.data));
-  sys::Fd top_path = open_in_root(ctx.root_fd, p.destination, Create::None);
-  sys::Fd top = sys::openat(top_path.get(), ".", O_RDONLY | O_DIRECTORY);
-  with_context("tmpcopyup", [&] { copy_tree(under.get(), top.get(), p.destination); });
-  if (flags & MS_RDONLY)
-    mount_on(nullptr, top_path.get(), p.destination, nullptr, MS_REMOUNT | MS_BIND | (flags & ~MS_REC));
-  finish_mount(p, ctx, false);
+  const unsigned long flags = p.options.flags;
+  sys::Fd top = make_fs("tmpfs", p.source.empty() ? "tmpfs" : p.source, flags & ~MS_RDONLY, p.options.data, p.destination);
+  {
+    sys::Fd into = sys::openat(top.get(), ".", O_RDONLY | O_DIRECTORY);
+    with_context("tmpcopyup", [&] { copy_tree(under.get(), into.get(), p.destination); });
+  }
+  if (flags & MS_RDONLY) set_mount_attrs(top.get(), p.destination, false, MOUNT_ATTR_RDONLY, 0);
+  move_tree(top.get(), dest.get(), p.destination);
+  finish_mount(p, ctx, false, top.get());
 }
 
 }  // namespace
+
+// A path opened again after mounting on it must lead to the root of a mount: if a
+// component was swapped meanwhile (a shared volume written by another container), the
+// lookup most likely ends on a plain directory, and applying the remount, propagation
+// or attributes there would fail or miss the mount just made.
+void check_mount_root(int fd, std::string_view what) {
+  struct statx stx {};
+  if (::statx(fd, "", AT_EMPTY_PATH | AT_STATX_DONT_SYNC, 0, &stx) < 0) throw_errno("statx", what);
+  if ((stx.stx_attributes_mask & STATX_ATTR_MOUNT_ROOT) && !(stx.stx_attributes & STATX_ATTR_MOUNT_ROOT))
+    throw Error(fmt::format("`{}` is no longer the mount just made there (was a path component swapped?)", what), EBUSY);
+}
 
 void remount_bind(int fd, std::string_view what, unsigned long flags, const MountOptions& o) {
   const int e = try_mount_on(nullptr, fd, nullptr, flags);
@@ -248,16 +276,22 @@ void remount_bind(int fd, std::string_view what, unsigned long flags, const Moun
   throw Error(describe_mount("", what, "", flags), e);
 }
 
-void finish_mount(const MountPlan& p, const MountContext& ctx, bool bind) {
+void finish_mount(const MountPlan& p, const MountContext& ctx, bool bind, int top_fd) {
   const unsigned long remount = bind ? bind_remount_flags(p.options) : 0;
   if (remount == 0 && p.options.propagation.empty() && !p.options.has_recursive_attrs()) return;
-  // The fd opened before mounting refers to the covered directory: reopen to
-  // reach the new mount.
-  sys::Fd top = open_in_root(ctx.root_fd, p.destination, Create::None);
-  if (remount != 0) remount_bind(top.get(), p.destination, remount, p.options);
-  for (unsigned long prop : p.options.propagation) mount_on(nullptr, top.get(), p.destination, nullptr, prop);
+  sys::Fd reopened;
+  if (top_fd < 0) {
+    // mount(2) gave no fd of the new mount, and the one opened before mounting refers
+    // to the covered directory: reopen, inside the root, and check that it is a mount's
+    // root (what a swapped path component would most likely not be).
+    reopened = open_in_root(ctx.root_fd, p.destination, Create::None);
+    check_mount_root(reopened.get(), p.destination);
+    top_fd = reopened.get();
+  }
+  if (remount != 0) remount_bind(top_fd, p.destination, remount, p.options);
+  for (unsigned long prop : p.options.propagation) mount_on(nullptr, top_fd, p.destination, nullptr, prop);
   if (p.options.has_recursive_attrs())
-    set_mount_attrs(top.get(), p.destination, true, p.options.attr_set, p.options.attr_clr);
+    set_mount_attrs(top_fd, p.destination, true, p.options.attr_set, p.options.attr_clr);
 }
 
 void apply_mount(const MountPlan& p, const MountContext& ctx) {

@@ -19,8 +19,14 @@ struct MountContext {
 void apply_mount(const MountPlan& p, const MountContext& ctx);
 
 // After mounting at p.destination: the bind remount (when `bind`), the
-// propagation options and the recursive attributes, on the new mount.
-void finish_mount(const MountPlan& p, const MountContext& ctx, bool bind);
+// propagation options and the recursive attributes, on the new mount: top_fd
+// when the caller has an fd of it (open_tree/move_mount), else p.destination
+// opened again inside the root.
+void finish_mount(const MountPlan& p, const MountContext& ctx, bool bind, int top_fd = -1);
+
+// Throws (EBUSY) unless fd is the root of a mount: for a destination opened again by
+// name after mounting on it, where a swapped path component would lead elsewhere.
+void check_mount_root(int fd, std::string_view what);
 
 // MS_BIND|MS_REMOUNT with `flags` on the mount fd is the root of; on EPERM
 // retries keeping the flags the kernel locked (user namespaces), as runc.

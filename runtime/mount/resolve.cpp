@@ -145,7 +145,15 @@ std::optional<sys::Fd> try_open_in_root(int root_fd, std::string_view path) {
 sys::Fd open_in_root(int root_fd, std::string_view path, Create create, mode_t dir_mode) {
   // Fast path: one syscall when the path exists, which is the common case
   // (/proc, /sys, /dev in an image).
-  if (auto fd = try_open_in_root(root_fd, path)) return std::move(*fd);
+  try {
+    if (auto fd = try_open_in_root(root_fd, path)) return std::move(*fd);
+  } catch (const Error& e) {
+    // openat2 kept answering EAGAIN: something renames under the root as fast as it can
+    // (an attack through a shared volume). The walk holds every component it resolved by
+    // fd, so renames cannot move it out of the root: a race cannot make us fail either.
+    if (e.errnum() != EAGAIN) throw;
+    return walk(root_fd, path, create, dir_mode);
+  }
   if (create == Create::None) throw Error(fmt::format("open `{}`", path), ENOENT);
   return walk(root_fd, path, create, dir_mode);
 }

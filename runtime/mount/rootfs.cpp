@@ -5,6 +5,7 @@
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -81,41 +82,85 @@ void move_root(const std::string& rootfs) {
   if (::chdir("/") < 0) throw_errno("chdir", "/");
 }
 
-// MS_BIND|MS_REMOUNT of the mount at `path` with `flags`, keeping the flags the
-// kernel locked when that is refused (runc's setReadonly).
-void remount_path(const std::string& path, unsigned long flags) {
+// After pivot_root nothing below goes through /proc/self/fd: the container's /proc is
+// whatever its config and image made it (a fake directory, a symlink). Mounts are made
+// and changed with fds only: open_tree + move_mount, mount_setattr, fsmount.
+
+// Adds read-only to the mount at `path` (root.readonly, the /dev tmpfs); the other
+// flags, locked ones included, stay as they are.
+void make_readonly(const std::string& path) {
   sys::Fd fd = openat2(AT_FDCWD, path, O_PATH, RESOLVE_NO_MAGICLINKS);
-  MountOptions o;
-  o.flags = flags & ~(MS_BIND | MS_REMOUNT);
-  remount_bind(fd.get(), path, flags, o);
+  set_mount_attrs(fd.get(), path, false, MOUNT_ATTR_RDONLY, 0);
 }
 
+// runc's readonlyPath: a recursive bind of the path onto itself, whose top mount is made
+// read-only (while still detached, so it is never writable in the container's view).
 void readonly_path(const std::string& path) {
   auto fd = try_openat2(AT_FDCWD, path, O_PATH, RESOLVE_NO_MAGICLINKS);
   if (!fd) return;  // nothing to protect
-  const std::string self = fd_path(fd->get());
-  if (const int e = try_mount_on(self.c_str(), fd->get(), nullptr, MS_BIND | MS_REC); e != 0)
-    throw Error(describe_mount(path, path, "", MS_BIND | MS_REC), e);
-  sys::Fd top = openat2(AT_FDCWD, path, O_PATH, RESOLVE_NO_MAGICLINKS);
-  // ST_NOSUID/ST_NODEV/ST_NOEXEC have the MS_* values; keeping them avoids EPERM
-  // on locked flags and keeps the path as restricted as it was.
-  const unsigned long keep = statfs_flags(top.get(), path) & (MS_NOSUID | MS_NODEV | MS_NOEXEC);
-  mount_on(nullptr, top.get(), path, nullptr, MS_BIND | MS_REMOUNT | MS_RDONLY | keep);
+  sys::Fd tree = clone_fd(fd->get(), path, true);
+  set_mount_attrs(tree.get(), path, false, MOUNT_ATTR_RDONLY, 0);
+  move_tree(tree.get(), fd->get(), path);
 }
 
-void mask_path(const std::string& path, sys::Fd& dev_null) {
+// What masks are made of, opened on first use.
+struct MaskSources {
+  sys::Fd dev_null;
+  sys::Fd tmpfs;
+  bool tmpfs_attached = false;  // moved over the first masked directory: clones come from there
+  bool no_fsopen = false;  // fsopen(2) hidden (ENOSYS from a seccomp profile)
+};
+
+// CVE-2025-31133: /dev/null is the container's own, and its /dev may not be the tmpfs
+// berth filled (an image's /dev, a bind mount shared with another container): a symlink
+// to a /proc file, or a file, put there would be bound over the masked path instead of
+// hiding it. Only the null device itself is used; the fd is what gets bound.
+sys::Fd open_dev_null(const std::string& masked) {
+  sys::Fd fd = openat2(AT_FDCWD, "/dev/null", O_PATH | O_NOFOLLOW, RESOLVE_NO_MAGICLINKS);
+  struct stat st {};
+  if (::fstat(fd.get(), &st) < 0) throw_errno("stat", "/dev/null");
+  if (!S_ISCHR(st.st_mode) || st.st_rdev != makedev(1, 3)) {
+    const char* kind = S_ISLNK(st.st_mode) ? "a symlink" : S_ISREG(st.st_mode) ? "a regular file" : "not the null device";
+    throw Error(fmt::format("`/dev/null` is {}, not the character device 1:3: refusing to mask `{}` with it", kind, masked),
+                EPERM);
+  }
+  return fd;
+}
+
+void mask_path(const std::string& path, MaskSources& src) {
   auto fd = try_openat2(AT_FDCWD, path, O_PATH, RESOLVE_NO_MAGICLINKS);
   if (!fd) return;
   struct stat st {};
   if (::fstat(fd->get(), &st) < 0) throw_errno("stat", path);
   if (S_ISDIR(st.st_mode)) {
-    mount_on("tmpfs", fd->get(), path, "tmpfs", MS_RDONLY);
+    // One empty read-only tmpfs for every masked directory.
+    if (!src.tmpfs.valid() && !src.no_fsopen) {
+      try {
+        src.tmpfs = empty_ro_tmpfs();
+      } catch (const Error& e) {
+        if (e.errnum() != ENOSYS) throw;
+        src.no_fsopen = true;
+      }
+    }
+    if (src.no_fsopen) {
+      // mount(2) by name then: the path was just resolved inside the root, and nothing of
+      // the container runs yet to swap it.
+      mount_path("tmpfs", path.c_str(), "tmpfs", MS_RDONLY);
+      return;
+    }
+    // The detached tmpfs itself goes over the first directory, clones of it over the others:
+    // kernels before 6.15 cannot clone a mount that is not attached yet (EINVAL).
+    if (!src.tmpfs_attached) {
+      move_tree(src.tmpfs.get(), fd->get(), path);
+      src.tmpfs_attached = true;
+      return;
+    }
+    sys::Fd tree = clone_fd(src.tmpfs.get(), "tmpfs", false);
+    move_tree(tree.get(), fd->get(), path);
     return;
   }
-  if (!dev_null.valid()) dev_null = sys::openat(AT_FDCWD, "/dev/null", O_PATH);
-  const std::string null = fd_path(dev_null.get());
-  if (const int e = try_mount_on(null.c_str(), fd->get(), nullptr, MS_BIND); e != 0)
-    throw Error(describe_mount("/dev/null", path, "", MS_BIND), e);
+  if (!src.dev_null.valid()) src.dev_null = open_dev_null(path);
+  bind_fd("/dev/null", src.dev_null.get(), fd->get(), path, false);
 }
 
 }  // namespace
@@ -160,12 +205,10 @@ void finish_rootfs(const oci::Spec& spec) {
   for (const MountPlan& p : plans)
     if (p.destination == "/dev") dev = &p;
   if (dev && dev->kind == MountKind::Tmpfs && (dev->options.flags & MS_RDONLY))
-    with_context(fmt::format("mounts[{}]", dev->index), [&] {
-      remount_path("/dev", MS_BIND | MS_REMOUNT | (dev->options.flags & ~(MS_REC | MS_REMOUNT | MS_BIND)));
-    });
+    with_context(fmt::format("mounts[{}]", dev->index), [&] { make_readonly("/dev"); });
 
   if (spec.root && spec.root->readonly.value_or(false))
-    with_context("root.readonly", [&] { remount_path("/", MS_BIND | MS_REMOUNT | MS_RDONLY); });
+    with_context("root.readonly", [&] { make_readonly("/"); });
 
   if (spec.linux && spec.linux->readonly_paths) {
     const auto& paths = *spec.linux->readonly_paths;
@@ -173,10 +216,10 @@ void finish_rootfs(const oci::Spec& spec) {
       with_context(fmt::format("linux.readonlyPaths[{}]", i), [&] { readonly_path(paths[i]); });
   }
   if (spec.linux && spec.linux->masked_paths) {
-    sys::Fd dev_null;  // opened on first use
+    MaskSources sources;
     const auto& paths = *spec.linux->masked_paths;
     for (size_t i = 0; i < paths.size(); ++i)
-      with_context(fmt::format("linux.maskedPaths[{}]", i), [&] { mask_path(paths[i], dev_null); });
+      with_context(fmt::format("linux.maskedPaths[{}]", i), [&] { mask_path(paths[i], sources); });
   }
 }
 

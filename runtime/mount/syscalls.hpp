@@ -40,8 +40,26 @@ void set_mount_attrs(int fd, std::string_view what, bool recursive, std::uint64_
                      std::uint64_t attr_clr, std::uint64_t propagation = 0, int userns_fd = -1);
 // open_tree(2) with OPEN_TREE_CLONE: a detached copy of the mount at path.
 sys::Fd clone_tree(const std::string& path, bool recursive);
+// As clone_tree, of the file fd refers to (AT_EMPTY_PATH): no path is resolved again.
+sys::Fd clone_fd(int fd, std::string_view what, bool recursive);
 // move_mount(2) of the detached tree `from` onto the file `to` refers to.
 void move_tree(int from, int to, std::string_view what);
+// A bind mount of `source` (a path, or the file source_fd refers to when source_fd >= 0)
+// onto the file target_fd refers to, made with open_tree + move_mount so that nothing is
+// resolved by name through /proc. Returns an fd of the new mount (its root): later
+// remounts and attributes go to exactly this mount. Errors read as describe_mount's.
+sys::Fd bind_fd(std::string_view source, int source_fd, int target_fd, std::string_view what, bool recursive);
+// A fresh filesystem as a detached mount (fsopen, fsconfig, fsmount): `source`, the
+// comma-separated `data` and the superblock and per-mount flags of mount(2) `flags`
+// (MS_RDONLY, MS_NOSUID, atime, ...) turned into their fsconfig/fsmount equivalents. For
+// mounts that need work after mounting (copy-up, recursive attributes, propagation): the
+// work acts on the returned fd, before or after move_tree, never on a path looked up again.
+// Errors read as describe_mount's, with the kernel's own message when it gave one.
+sys::Fd make_fs(const std::string& type, const std::string& source, unsigned long flags, const std::string& data,
+                std::string_view what);
+// A fresh, detached read-only tmpfs (fsopen/fsmount), for masking directories: cloned with
+// clone_fd and moved onto each, without going through /proc.
+sys::Fd empty_ro_tmpfs();
 
 // pivot_root(2).
 void pivot_root_to(const char* new_root, const char* put_old);

@@ -23,6 +23,7 @@
 
 #include "oci/rlimits.hpp"
 #include "runtime/sys/error.hpp"
+#include "runtime/sys/procfs.hpp"
 #include "runtime/sys/syscalls.hpp"
 
 namespace berth::process {
@@ -143,7 +144,15 @@ void apply_rlimits(const oci::Process& p) {
 void apply_oom_score_adj(const oci::Process& p) {
   if (!p.oom_score_adj) return;
   with_context("process.oomScoreAdj", [&] {
-    sys::write_file(AT_FDCWD, "/proc/self/oom_score_adj", std::to_string(*p.oom_score_adj));
+    // Through a procfs nothing can be mounted over (CVE-2025-52881).
+    try {
+      sys::write_proc("self/oom_score_adj", std::to_string(*p.oom_score_adj));
+    } catch (Error& e) {
+      // Lowering it needs CAP_SYS_RESOURCE over the host: a rootless container can only raise it.
+      if (e.errnum() == EACCES)
+        e.wrap(fmt::format("{} is lower than the inherited value, which only host root may do", *p.oom_score_adj));
+      throw;
+    }
   });
 }
 
