@@ -30,6 +30,7 @@
 #include "runtime/namespaces.hpp"
 #include "runtime/notify_socket.hpp"
 #include "runtime/proc.hpp"
+#include "runtime/process/lsm.hpp"
 #include "runtime/seccomp/agent.hpp"
 #include "runtime/seccomp/filter.hpp"
 #include "runtime/spawn.hpp"
@@ -305,6 +306,7 @@ Container Factory::create(const CreateOptions& opts) {
     oci::Spec s = oci::parse_config(config_text);
     oci::validate(s);
     if (!s.process) throw Error("process: required to create a container");
+    lsm::check(s);  // what depends on the host's LSMs (runc's validator)
     if (!ns::creates(s, oci::NamespaceType::Mount))
       throw Error("linux.namespaces: berth needs a new mount namespace to set up the rootfs");
     if (s.process->terminal.value_or(false) && opts.console_socket.empty() && !opts.terminal_to_caller)

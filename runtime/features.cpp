@@ -18,7 +18,6 @@ oci::Features runtime_features() {
   f.oci_version_min = "1.0.0";
   f.oci_version_max = BERTH_OCI_SPEC_VERSION;
   // Only what berth really does; an absent field means "not reported", never "supported".
-  // Later issues fill their parts: apparmor and selinux (#6).
   f.hooks = oci::Strings{"prestart", "createRuntime", "createContainer", "startContainer", "poststart", "poststop"};
   f.mount_options = mount::known_option_names();
   oci::LinuxFeatures l;
@@ -33,6 +32,11 @@ oci::Features runtime_features() {
   // systemd's system instance over D-Bus (not yet a user instance: rootless is issue #6), rdma.max.
   l.cgroup = oci::CgroupFeatures{.v1 = true, .v2 = true, .systemd = true, .systemd_user = false, .rdma = true};
   l.seccomp = seccomp::features();
+  // Both are written through /proc (runtime/process/lsm.cpp), no library needed, so berth always
+  // supports them, as runc reports. Whether this host has them enabled is another matter, which
+  // features-linux.md keeps out of this document.
+  l.apparmor = oci::EnabledFeature{.enabled = true};
+  l.selinux = oci::EnabledFeature{.enabled = true};
   l.mount_extensions = oci::MountExtensionsFeatures{.idmap = oci::EnabledFeature{.enabled = true}};
   f.linux = std::move(l);
   return f;

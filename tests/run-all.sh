@@ -90,6 +90,8 @@ if [ "$(id -u)" = 0 ]; then
   # Debian's 6.1 kernel and cgroup2 only (tests/vm/README.md).
   simple_suite vm-lane tests/vm/selftest.sh
   catch2_suite cgroup-v2 --vm build/tests/integration/integration-tests "[cgroup]"
+  # AppArmor is enabled in the guest (Debian's 6.1 kernel): the [lsm] profile cases run there.
+  catch2_suite lsm-vm --vm build/tests/integration/integration-tests "[lsm]"
 else
   echo "  skipped: integration: needs root (runs real containers)"; report integration 0 0 1
 fi

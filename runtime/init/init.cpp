@@ -31,6 +31,7 @@
 #include "runtime/netlink/link.hpp"
 #include "runtime/notify_socket.hpp"
 #include "runtime/process/attributes.hpp"
+#include "runtime/process/lsm.hpp"
 #include "runtime/seccomp/filter.hpp"
 #include "runtime/sys/error.hpp"
 #include "runtime/sys/procfs.hpp"
@@ -240,6 +241,9 @@ void close_inherited_fds(int first, int keep_a, int keep_b) noexcept {
   ro.user_ns = ns::has(spec, oci::NamespaceType::User);
   ro.new_net_ns = ns::creates(spec, oci::NamespaceType::Network);
   ro.new_cgroup_ns = ns::creates(spec, oci::NamespaceType::Cgroup);
+  if (spec.linux && spec.linux->mount_label) ro.mount_label = *spec.linux->mount_label;
+  // While /sys is still the host's: after pivot_root it is the container's (or nothing).
+  lsm::probe();
   mount::prepare_rootfs(spec, ro);
 
   // prestart and createRuntime hooks run in the runtime's namespaces, by the parent.
@@ -270,6 +274,7 @@ void close_inherited_fds(int first, int keep_a, int keep_b) noexcept {
   if (!env.no_new_keyring) {
     // A fresh session keyring, so the container cannot read the host's keys.
     const std::string name = "_ses." + env.id;
+    lsm::apply_keyring_label(process);  // the keyring joined next gets the container's label
     if (::syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, name.c_str()) < 0 && errno != ENOSYS)
       throw_errno("join session keyring", name);
   }
@@ -285,6 +290,9 @@ void close_inherited_fds(int first, int keep_a, int keep_b) noexcept {
   std::vector<char*> envp;
   for (const auto& e : envs) envp.push_back(const_cast<char*>(e.c_str()));
   envp.push_back(nullptr);
+  // The AppArmor profile and SELinux label of the process, applied at execve; written before
+  // the seccomp filter (which may forbid the writes) and the credentials change, as runc.
+  lsm::apply_exec_labels(process);
   // After the credentials change, as runc does: the lookup checks execute permission as the
   // container's user.
   // Without no_new_privs loading a filter needs CAP_SYS_ADMIN, so it goes before the

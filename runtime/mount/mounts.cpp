@@ -17,6 +17,7 @@
 
 #include "runtime/mount/resolve.hpp"
 #include "runtime/mount/syscalls.hpp"
+#include "runtime/process/lsm.hpp"
 #include "runtime/sys/dir.hpp"
 #include "runtime/sys/error.hpp"
 #include "runtime/sys/syscalls.hpp"
@@ -152,13 +153,14 @@ void mount_fs(const MountPlan& p, const MountContext& ctx) {
   if (p.kind == MountKind::Tmpfs && p.destination == "/dev") flags &= ~MS_RDONLY;
   sys::Fd dest = open_destination(p, ctx, Create::Dir);
   const std::string& source = p.source.empty() ? p.type : p.source;
+  const std::string data = lsm::mount_data(p.type, p.options.data, ctx.opt.mount_label);
   if (!p.options.propagation.empty() || p.options.has_recursive_attrs()) {
     // More to do on the new mount: made detached, so that work has its fd.
-    sys::Fd top = make_fs(p.type, source, flags, p.options.data, p.destination);
+    sys::Fd top = make_fs(p.type, source, flags, data, p.destination);
     move_tree(top.get(), dest.get(), p.destination);
     return finish_mount(p, ctx, false, top.get());
   }
-  mount_on(source.c_str(), dest.get(), p.destination, c_str_or_null(p.type), flags, c_str_or_null(p.options.data));
+  mount_on(source.c_str(), dest.get(), p.destination, c_str_or_null(p.type), flags, c_str_or_null(data));
 }
 
 // Mounts p fresh (when `fresh`), or binds the host's `host_path` instead when
@@ -243,7 +245,8 @@ void mount_tmpfs_copyup(const MountPlan& p, const MountContext& ctx) {
   sys::Fd dest = open_destination(p, ctx, Create::Dir);
   sys::Fd under = sys::openat(dest.get(), ".", O_RDONLY | O_DIRECTORY);
   const unsigned long flags = p.options.flags;
-  sys::Fd top = make_fs("tmpfs", p.source.empty() ? "tmpfs" : p.source, flags & ~MS_RDONLY, p.options.data, p.destination);
+  sys::Fd top = make_fs("tmpfs", p.source.empty() ? "tmpfs" : p.source, flags & ~MS_RDONLY,
+                        lsm::mount_data("tmpfs", p.options.data, ctx.opt.mount_label), p.destination);
   {
     sys::Fd into = sys::openat(top.get(), ".", O_RDONLY | O_DIRECTORY);
     with_context("tmpcopyup", [&] { copy_tree(under.get(), into.get(), p.destination); });

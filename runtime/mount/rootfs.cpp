@@ -17,6 +17,7 @@
 #include "runtime/mount/mounts.hpp"
 #include "runtime/mount/options.hpp"
 #include "runtime/mount/syscalls.hpp"
+#include "runtime/process/lsm.hpp"
 #include "runtime/sys/error.hpp"
 #include "runtime/sys/syscalls.hpp"
 
@@ -182,7 +183,9 @@ void prepare_rootfs(const oci::Spec& spec, const RootfsOptions& opt) {
   });
   sys::Fd root = sys::openat(AT_FDCWD, opt.rootfs, O_PATH | O_DIRECTORY);
   const MountContext ctx{root.get(), opt};
-  for (const MountPlan& p : plans) with_context(fmt::format("mounts[{}]", p.index), [&] { apply_mount(p, ctx); });
+  for (const MountPlan& p : plans)
+    with_context(fmt::format("mounts[{}]", p.index),
+                 [&] { lsm::with_mount_label(opt.mount_label, p.type, [&] { apply_mount(p, ctx); }); });
   if (setup_dev) create_devices(nodes, root.get(), opt.user_ns);
 }
 

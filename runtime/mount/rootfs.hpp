@@ -16,6 +16,7 @@ struct RootfsOptions {
   bool user_ns = false;    // the container has a new user namespace (mknod not allowed: bind devices)
   bool new_net_ns = false; // sysfs can only be mounted fresh with a new netns (else rbind /sys)
   bool new_cgroup_ns = false;
+  std::string mount_label;  // linux.mountLabel: context= of the fresh mounts runc labels (process/lsm.hpp)
 };
 
 // Step 1, before the createRuntime/createContainer hooks: applies

@@ -192,8 +192,13 @@ sys::Fd make_fs(const std::string& type, const std::string& source, unsigned lon
     const size_t eq = opt.find('=');
     if (eq == std::string::npos)
       set(opt.c_str(), nullptr);
-    else
-      set(opt.substr(0, eq).c_str(), opt.substr(eq + 1).c_str());
+    else {
+      // mount(2)'s option parser removes the quotes around a value (context="a,b"); fsconfig
+      // takes the value as given.
+      std::string value = opt.substr(eq + 1);
+      if (value.size() >= 2 && value.front() == '"' && value.back() == '"') value = value.substr(1, value.size() - 2);
+      set(opt.substr(0, eq).c_str(), value.c_str());
+    }
   }
   if (::fsconfig(fs, FSCONFIG_CMD_CREATE, nullptr, nullptr, 0) < 0) fail(fs, errno);
   const int m = ::fsmount(fs, FSMOUNT_CLOEXEC, static_cast<unsigned>(flags_to_attrs(flags)));

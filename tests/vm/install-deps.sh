@@ -8,9 +8,12 @@
 #   busybox-static   the guest's /init, and its modprobe and depmod
 #   xz-utils         unpacks the kernel image (vmlinuz -> vmlinux)
 #   util-linux       flock, setsid;  coreutils: timeout, tail;  dpkg: dpkg-deb
+#   apparmor         apparmor_parser for the [lsm] tests: the guest kernel enables AppArmor and runs
+#                    the host's binaries. No profile is loaded in the guest unless a test loads one
+#                    (stage 2 is not systemd, so apparmor.service never runs there).
 set -eu
 
-pkgs="qemu-system-x86 busybox-static xz-utils util-linux coreutils dpkg"
+pkgs="qemu-system-x86 busybox-static xz-utils util-linux coreutils dpkg apparmor"
 
 missing=
 for p in $pkgs; do
