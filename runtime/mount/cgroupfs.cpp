@@ -15,6 +15,7 @@
 #include "runtime/mount/mounts.hpp"
 #include "runtime/mount/resolve.hpp"
 #include "runtime/mount/syscalls.hpp"
+#include "runtime/process/lsm.hpp"
 #include "runtime/sys/error.hpp"
 #include "runtime/sys/syscalls.hpp"
 
@@ -202,7 +203,9 @@ void mount_cgroup(const MountPlan& p, const MountContext& ctx) {
 
   {
     sys::Fd dest = open_in_root(ctx.root_fd, p.destination, Create::Dir);
-    mount_on("tmpfs", dest.get(), p.destination, "tmpfs", kCgroupFlags, "mode=755");
+    const std::string data = lsm::mount_label_option("mode=755", ctx.opt.mount_label);
+    lsm::with_mount_label(ctx.opt.mount_label, "tmpfs",
+                          [&] { mount_on("tmpfs", dest.get(), p.destination, "tmpfs", kCgroupFlags, data.c_str()); });
   }
   sys::Fd top = open_in_root(ctx.root_fd, p.destination, Create::None);
   for (const CgroupSubMount& s : subs) {

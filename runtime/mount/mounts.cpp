@@ -166,13 +166,17 @@ void mount_fs(const MountPlan& p, const MountContext& ctx) {
 // Mounts p fresh (when `fresh`), or binds the host's `host_path` instead when
 // that is refused (EPERM/EBUSY: a user namespace without the namespace the
 // filesystem belongs to) or pointless (sysfs without a new network namespace).
-void mount_or_bind_host(const MountPlan& p, const MountContext& ctx, const char* host_path, bool fresh) {
+// Returns whether p was mounted fresh.
+bool mount_or_bind_host(const MountPlan& p, const MountContext& ctx, const char* host_path, bool fresh) {
   sys::Fd dest = open_destination(p, ctx, Create::Dir);
   if (fresh) {
     const std::string& source = p.source.empty() ? p.type : p.source;
     const int e = try_mount_on(source.c_str(), dest.get(), p.type.c_str(), p.options.flags,
                                c_str_or_null(p.options.data));
-    if (e == 0) return finish_mount(p, ctx, false);
+    if (e == 0) {
+      finish_mount(p, ctx, false);
+      return true;
+    }
     if (e != EPERM && e != EBUSY) throw Error(describe_mount(source, p.destination, p.type, p.options.flags), e);
   }
   sys::Fd top = bind_fd(host_path, -1, dest.get(), p.destination, true);
@@ -186,6 +190,7 @@ void mount_or_bind_host(const MountPlan& p, const MountContext& ctx, const char*
     set &= ~static_cast<std::uint64_t>(MOUNT_ATTR__ATIME);
   if (set != 0 || clr != 0) set_mount_attrs(top.get(), p.destination, true, set, clr);
   finish_mount(p, ctx, false, top.get());
+  return false;
 }
 
 // Copies the tree under src into dst (both directory fds): contents, modes,
@@ -304,10 +309,16 @@ void apply_mount(const MountPlan& p, const MountContext& ctx) {
     case MountKind::Sysfs:
       // A fresh sysfs shows the network devices of the current netns: without a
       // new one, bind the host's (runc falls back the same way).
-      return mount_or_bind_host(p, ctx, "/sys", ctx.opt.new_net_ns);
+      mount_or_bind_host(p, ctx, "/sys", ctx.opt.new_net_ns);
+      return;
     case MountKind::Mqueue:
-      // Needs the ipc namespace owned by our user namespace.
-      return mount_or_bind_host(p, ctx, "/dev/mqueue", true);
+      // Needs the ipc namespace owned by our user namespace. Mounted without context= (older
+      // kernels refuse it on mqueue): its root is labelled instead, as runc does; never the
+      // host's, when that was bound.
+      if (mount_or_bind_host(p, ctx, "/dev/mqueue", true) && !ctx.opt.mount_label.empty())
+        lsm::label_mount_root(open_in_root(ctx.root_fd, p.destination, Create::None).get(), p.destination,
+                              ctx.opt.mount_label);
+      return;
     case MountKind::Cgroup:
       return mount_cgroup(p, ctx);
     case MountKind::Cgroup2:

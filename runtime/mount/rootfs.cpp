@@ -110,6 +110,7 @@ struct MaskSources {
   sys::Fd tmpfs;
   bool tmpfs_attached = false;  // moved over the first masked directory: clones come from there
   bool no_fsopen = false;  // fsopen(2) hidden (ENOSYS from a seccomp profile)
+  std::string mount_label;  // linux.mountLabel, on the tmpfs as runc labels it
 };
 
 // CVE-2025-31133: /dev/null is the container's own, and its /dev may not be the tmpfs
@@ -137,7 +138,7 @@ void mask_path(const std::string& path, MaskSources& src) {
     // One empty read-only tmpfs for every masked directory.
     if (!src.tmpfs.valid() && !src.no_fsopen) {
       try {
-        src.tmpfs = empty_ro_tmpfs();
+        src.tmpfs = lsm::with_mount_label(src.mount_label, "tmpfs", [&] { return empty_ro_tmpfs(src.mount_label); });
       } catch (const Error& e) {
         if (e.errnum() != ENOSYS) throw;
         src.no_fsopen = true;
@@ -146,7 +147,10 @@ void mask_path(const std::string& path, MaskSources& src) {
     if (src.no_fsopen) {
       // mount(2) by name then: the path was just resolved inside the root, and nothing of
       // the container runs yet to swap it.
-      mount_path("tmpfs", path.c_str(), "tmpfs", MS_RDONLY);
+      const std::string data = lsm::mount_label_option("", src.mount_label);
+      lsm::with_mount_label(src.mount_label, "tmpfs", [&] {
+        mount_path("tmpfs", path.c_str(), "tmpfs", MS_RDONLY, data.empty() ? nullptr : data.c_str());
+      });
       return;
     }
     // The detached tmpfs itself goes over the first directory, clones of it over the others:
@@ -220,6 +224,7 @@ void finish_rootfs(const oci::Spec& spec) {
   }
   if (spec.linux && spec.linux->masked_paths) {
     MaskSources sources;
+    sources.mount_label = spec.linux->mount_label.value_or("");
     const auto& paths = *spec.linux->masked_paths;
     for (size_t i = 0; i < paths.size(); ++i)
       with_context(fmt::format("linux.maskedPaths[{}]", i), [&] { mask_path(paths[i], sources); });

@@ -206,10 +206,12 @@ sys::Fd make_fs(const std::string& type, const std::string& source, unsigned lon
   return sys::Fd(m);
 }
 
-sys::Fd empty_ro_tmpfs() {
+sys::Fd empty_ro_tmpfs(const std::string& context) {
   const int fs = ::fsopen("tmpfs", FSOPEN_CLOEXEC);
   if (fs < 0) throw_errno("fsopen", "tmpfs");
   sys::Fd ctx(fs);
+  if (!context.empty() && ::fsconfig(fs, FSCONFIG_SET_STRING, "context", context.c_str(), 0) < 0)
+    throw_errno(fmt::format("fsconfig context=\"{}\"", context), "tmpfs");
   // A read-only superblock: no remount of one of its clones can make it writable.
   if (::fsconfig(fs, FSCONFIG_SET_FLAG, "ro", nullptr, 0) < 0) throw_errno("fsconfig ro", "tmpfs");
   if (::fsconfig(fs, FSCONFIG_CMD_CREATE, nullptr, nullptr, 0) < 0) throw_errno("fsconfig create", "tmpfs");

@@ -57,9 +57,9 @@ sys::Fd bind_fd(std::string_view source, int source_fd, int target_fd, std::stri
 // Errors read as describe_mount's, with the kernel's own message when it gave one.
 sys::Fd make_fs(const std::string& type, const std::string& source, unsigned long flags, const std::string& data,
                 std::string_view what);
-// A fresh, detached read-only tmpfs (fsopen/fsmount), for masking directories: cloned with
-// clone_fd and moved onto each, without going through /proc.
-sys::Fd empty_ro_tmpfs();
+// A fresh, detached read-only tmpfs (fsopen/fsmount), for masking directories: moved onto the
+// first, cloned for the others, without going through /proc. `context`: linux.mountLabel.
+sys::Fd empty_ro_tmpfs(const std::string& context = {});
 
 // pivot_root(2).
 void pivot_root_to(const char* new_root, const char* put_old);
