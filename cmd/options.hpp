@@ -134,7 +134,6 @@ struct Issue {
   int number;
   std::string_view topic;
 };
-inline constexpr Issue kExecIssue{7, "exec"};
 inline constexpr Issue kCriuIssue{9, "checkpoint and restore with CRIU"};
 
 // Throws Error("not implemented yet (lands with issue #3, the container lifecycle)").

@@ -25,6 +25,7 @@
 #include "runtime/cgroups/resources.hpp"
 #include "runtime/cgroups/stats.hpp"
 #include "runtime/cgroups/systemd.hpp"
+#include "runtime/container_support.hpp"
 #include "runtime/hooks.hpp"
 #include "runtime/init/init.hpp"
 #include "runtime/namespaces.hpp"
@@ -42,6 +43,9 @@
 namespace json = boost::json;
 
 namespace berth {
+
+using detail::make_state;
+using detail::write_pid_file;
 
 namespace {
 
@@ -83,33 +87,6 @@ json::value hooks_to_json(const std::optional<oci::Hooks>& h) {
   json::value v = oci::to_json(s);
   if (const json::value* x = v.as_object().if_contains("hooks")) return *x;
   return nullptr;
-}
-
-oci::State make_state(const ContainerRecord& r, oci::Status status) {
-  oci::State s;
-  s.oci_version = kSpecVersion;
-  s.id = r.id;
-  s.status = status;
-  if (status != oci::Status::Stopped && r.pid > 0) s.pid = r.pid;
-  s.bundle = r.bundle;
-  s.annotations = r.annotations;
-  s.rootfs = r.rootfs;
-  s.created = r.created;
-  s.owner = r.owner;
-  return s;
-}
-
-void write_pid_file(const std::string& path, pid_t pid) {
-  const std::string tmp = path + ".berth-tmp";
-  {
-    sys::Fd fd = sys::openat(AT_FDCWD, tmp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    sys::write_all(fd.get(), std::to_string(pid), tmp);
-  }
-  if (::rename(tmp.c_str(), path.c_str()) < 0) {
-    const int e = errno;
-    ::unlink(tmp.c_str());
-    throw Error(fmt::format("pid file: rename `{}`", path), e);
-  }
 }
 
 // Waits until the process behind pidfd has exited, up to timeout.
@@ -295,6 +272,37 @@ bool rootless_cgroups(Rootless r) {
   return ::geteuid() != 0 || !ns::in_initial_user_ns();
 }
 
+namespace detail {
+
+oci::State make_state(const ContainerRecord& r, oci::Status status) {
+  oci::State s;
+  s.oci_version = kSpecVersion;
+  s.id = r.id;
+  s.status = status;
+  if (status != oci::Status::Stopped && r.pid > 0) s.pid = r.pid;
+  s.bundle = r.bundle;
+  s.annotations = r.annotations;
+  s.rootfs = r.rootfs;
+  s.created = r.created;
+  s.owner = r.owner;
+  return s;
+}
+
+void write_pid_file(const std::string& path, pid_t pid) {
+  const std::string tmp = path + ".berth-tmp";
+  {
+    sys::Fd fd = sys::openat(AT_FDCWD, tmp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    sys::write_all(fd.get(), std::to_string(pid), tmp);
+  }
+  if (::rename(tmp.c_str(), path.c_str()) < 0) {
+    const int e = errno;
+    ::unlink(tmp.c_str());
+    throw Error(fmt::format("pid file: rename `{}`", path), e);
+  }
+}
+
+}  // namespace detail
+
 // ---- Factory ---------------------------------------------------------------------------
 
 Container Factory::create(const CreateOptions& opts) {
@@ -331,6 +339,7 @@ Container Factory::create(const CreateOptions& opts) {
   if (spec.annotations) rec.annotations = *spec.annotations;
   rec.hooks = hooks_to_json(spec.hooks);
   rec.has_pid_ns = ns::has(spec, oci::NamespaceType::Pid);
+  rec.config = config_text;
   rec.notify = !opts.notify_socket.empty();
   pid_t pid = -1;
   sys::Fd pty;

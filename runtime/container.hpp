@@ -60,6 +60,24 @@ struct CreateOptions {
   Rootless rootless = Rootless::Auto;
 };
 
+// `berth exec`: one more process in a running container.
+struct ExecOptions {
+  oci::Process process;        // complete: the CLI starts from config() and applies its flags
+  std::string console_socket;  // receives the pty master (process.terminal)
+  bool terminal_to_caller = false;  // terminal without a console socket: take ExecProcess::pty
+  std::string pid_file;        // written with the process's pid once it runs
+  int preserve_fds = 0;        // fds 3 .. 3+N-1 pass through
+  // --cgroup: "[<controller>[,<controller>]:]<path>", an existing sub-cgroup of the container's
+  // (for those controllers, or all).
+  std::vector<std::string> sub_cgroups;
+  bool ignore_paused = false;  // a paused container is refused unless this is set
+};
+
+struct ExecProcess {
+  pid_t pid = -1;  // host pid; our child (or reparented to us: we are the subreaper)
+  sys::Fd pty;     // with terminal_to_caller
+};
+
 class Container {
  public:
   const std::string& id() const { return record_.id; }
@@ -96,6 +114,12 @@ class Container {
   void watch(std::chrono::milliseconds interval, const std::function<void(const Event&)>& on_event) const;
   // The cgroup directories (empty when the container has none).
   const cgroups::Paths& cgroup_paths() const { return record_.cgroup; }
+  // The container's config.json as it was at create.
+  oci::Spec config() const;
+  // Starts process inside the container: every namespace of its init (user first, mount last),
+  // its cgroup, its seccomp filter, and the process's own user, capabilities, rlimits, env and
+  // cwd. Returns once the process runs (after execve's last check).
+  ExecProcess exec(const ExecOptions& o);
   // Removes the container. A running (or paused) container needs force, which kills it first.
   void destroy(bool force);
   // Waits for the container's init to exit and returns its exit status (128+N for signal N).

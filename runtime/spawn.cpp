@@ -62,12 +62,20 @@ void wait_usermap(const ChildArgs& a) {
 }
 
 [[noreturn]] void child_main(const ChildArgs& a) {
+  bool joined_user = false;
   for (const auto& j : a.plan->joins) {
     if (::setns(j.fd.get(), ns::clone_flag(j.type)) < 0) {
       char msg[512];
       std::snprintf(msg, sizeof msg, "setns `%s` (%s)", j.path.c_str(), ns::proc_name(j.type));
       child_fail(a.sync, msg, errno);
     }
+    joined_user = joined_user || j.type == oci::NamespaceType::User;
+  }
+  // Root of the joined user namespace, as runc's nsexec: execve keeps the full capability set
+  // only for the namespace's uid 0 (our host uid is not even mapped there).
+  if (joined_user && !a.plan->new_user) {
+    if (::setresgid(0, 0, 0) < 0) child_fail(a.sync, "setresgid 0 in the joined user namespace", errno);
+    if (::setresuid(0, 0, 0) < 0) child_fail(a.sync, "setresuid 0 in the joined user namespace", errno);
   }
   if (!a.plan->needs_intermediate) {
     if (a.plan->new_user) wait_usermap(a);
@@ -125,17 +133,27 @@ Spawned spawn_init(SpawnRequest& req) {
   // The fds init inherits live above the preserved range, so --preserve-fds cannot clobber them.
   const int min_fd = 3 + req.preserve_fds;
   child_sock = sys::dup_above(std::move(child_sock), min_fd);
-  sys::Fd fifo_fd(::fcntl(req.fifo_fd, F_DUPFD_CLOEXEC, min_fd));
-  if (!fifo_fd.valid()) throw_errno("dup exec.fifo fd");
+  // The fds init inherits (beside the sync socket): dups above the preserved range, without
+  // FD_CLOEXEC only in the child's copy (set just before clone, closed by us right after).
+  const auto pass = [&](int fd, const char* what) {
+    sys::Fd d(fd < 0 ? -1 : ::fcntl(fd, F_DUPFD_CLOEXEC, min_fd));
+    if (fd >= 0 && !d.valid()) throw_errno(fmt::format("dup {} fd", what));
+    return d;
+  };
+  sys::Fd fifo_fd = pass(req.fifo_fd, "exec.fifo");
+  sys::Fd mnt_fd = pass(req.mnt_ns_fd, "mount namespace");
+  sys::Fd root_fd = pass(req.root_fd, "container root");
   sys::Fd exe = sealed_self_exe();
 
   // Everything the child needs is built before clone(): it only makes syscalls.
   std::string env_sync = fmt::format("_BERTH_SYNC_FD={}", child_sock.get());
   std::string env_fifo = fmt::format("_BERTH_FIFO_FD={}", fifo_fd.get());
+  std::string env_mnt = fmt::format("_BERTH_MNTNS_FD={}", mnt_fd.get());
+  std::string env_root = fmt::format("_BERTH_ROOT_FD={}", root_fd.get());
   std::string env_preserve = fmt::format("_BERTH_PRESERVE_FDS={}", req.preserve_fds);
   char arg0[] = "berth", arg1[] = "init";
   char* argv[] = {arg0, arg1, nullptr};
-  char* envp[] = {env_sync.data(), env_fifo.data(), env_preserve.data(), nullptr};
+  char* envp[] = {env_sync.data(), env_fifo.data(), env_mnt.data(), env_root.data(), env_preserve.data(), nullptr};
   ChildArgs args;
   args.sync = child_sock.get();
   args.exe = exe.get();
@@ -144,9 +162,9 @@ Spawned spawn_init(SpawnRequest& req) {
   args.argv = argv;
   args.envp = envp;
 
-  // The init stage must inherit these two fds across execve.
-  ::fcntl(child_sock.get(), F_SETFD, 0);
-  ::fcntl(fifo_fd.get(), F_SETFD, 0);
+  // The init stage must inherit these fds across execve.
+  for (const sys::Fd* fd : {&child_sock, &fifo_fd, &mnt_fd, &root_fd})
+    if (fd->valid()) ::fcntl(fd->get(), F_SETFD, 0);
 
   // An intermediate's child is reparented to us when the intermediate exits, so a failed
   // create can reap it.
@@ -165,6 +183,8 @@ Spawned spawn_init(SpawnRequest& req) {
   bool child_reaped = false;
   child_sock.reset();
   fifo_fd.reset();
+  mnt_fd.reset();
+  root_fd.reset();
   const int sock = parent_sock.get();
   try {
     if (req.plan->new_user) {
@@ -187,9 +207,11 @@ Spawned spawn_init(SpawnRequest& req) {
     payload.push_back('\0');
     payload.append(req.config_text);
     init::send(sock, SyncMsg::Config, payload);
-    init::expect(sock, SyncMsg::HooksRequest, relog);
-    const std::string state = req.runtime_hooks ? req.runtime_hooks(out.pid) : std::string();
-    init::send(sock, SyncMsg::HooksDone, state);
+    if (!req.exec) {
+      init::expect(sock, SyncMsg::HooksRequest, relog);
+      const std::string state = req.runtime_hooks ? req.runtime_hooks(out.pid) : std::string();
+      init::send(sock, SyncMsg::HooksDone, state);
+    }
     if (req.terminal) {
       init::Received m = init::expect(sock, SyncMsg::PtyMaster, relog);
       if (!m.fd.valid()) throw Error("sync: pty master message without an fd");

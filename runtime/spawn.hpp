@@ -33,6 +33,13 @@ struct SpawnRequest {
   // Runs prestart and createRuntime hooks in the runtime namespace; returns the state JSON that
   // init passes to createContainer and startContainer hooks.
   std::function<std::string(pid_t)> runtime_hooks;
+  // `berth exec`: a process joining a running container. No exec.fifo and no hooks; the
+  // container's mount namespace (mnt_ns_fd, /proc/<init>/ns/mnt) and root (root_fd,
+  // /proc/<init>/root) are entered by init after it has been exec'd, because berth's binary and
+  // its libraries are the host's.
+  bool exec = false;
+  int mnt_ns_fd = -1;
+  int root_fd = -1;
 };
 
 struct Spawned {

@@ -175,6 +175,7 @@ json::value to_json(const ContainerRecord& r) {
     o["cgroup"] = std::move(cg);
   }
   if (!r.systemd_unit.empty()) o["systemdUnit"] = r.systemd_unit;
+  if (!r.config.empty()) o["config"] = r.config;
   return o;
 }
 
@@ -204,6 +205,7 @@ ContainerRecord record_from_json(const json::value& v) {
   if (const json::value* x = o->if_contains("hasPidNs"); x && x->is_bool()) r.has_pid_ns = x->get_bool();
   if (const json::value* x = o->if_contains("notify"); x && x->is_bool()) r.notify = x->get_bool();
   r.systemd_unit = str("systemdUnit");
+  r.config = str("config");
   if (const json::value* x = o->if_contains("cgroup"); x && x->is_object()) {
     const json::object& cg = x->get_object();
     if (const json::value* m = cg.if_contains("mode"); m && m->is_string())

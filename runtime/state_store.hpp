@@ -37,6 +37,9 @@ struct ContainerRecord {
   bool notify = false;                    // created under NOTIFY_SOCKET: /run/notify is mounted
   cgroups::Paths cgroup;                  // the container's cgroup directories (empty: none)
   std::string systemd_unit;               // --systemd-cgroup: the scope (or slice) unit holding it
+  // config.json as read at create: `exec` gives its processes the container's namespaces,
+  // seccomp filter, LSM labels and defaults from it, even if the bundle changed since.
+  std::string config;
 };
 
 // Validates a container ID the way runc does: ^[\w+-\.]+$, not "." or "..", at most 1024 bytes.

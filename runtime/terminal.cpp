@@ -20,7 +20,7 @@
 
 namespace berth::terminal {
 
-sys::Fd setup_console(const oci::Process& p) {
+sys::Fd setup_console(const oci::Process& p, bool bind_console) {
   // /dev/ptmx is the symlink to pts/ptmx that the rootfs set-up made: the container's devpts.
   // No magic link (/proc/self/fd/N, /proc/1/root/...) may stand in for /dev/ptmx.
   sys::Fd master = with_context("process.terminal", [] {
@@ -44,7 +44,8 @@ sys::Fd setup_console(const oci::Process& p) {
   // would carry the bind to its target: /proc/sysrq-trigger, a /proc/sys file) and must be
   // a regular file or a character device. The bind goes from the slave's fd to that fd:
   // no path is resolved again, and nothing goes through the container's /proc.
-  with_context("process.terminal", [&] {
+  // An exec'd process gets a terminal of its own; the console stays the container's.
+  if (bind_console) with_context("process.terminal", [&] {
     sys::Fd dev = mount::openat2(AT_FDCWD, "/dev", O_PATH | O_DIRECTORY, RESOLVE_NO_MAGICLINKS);
     int fd = ::openat(dev.get(), "console", O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0600);
     if (fd < 0) {

@@ -18,8 +18,9 @@
 namespace berth::terminal {
 
 // Init stage, inside the container after pivot_root and before the root is made read-only.
-// Returns the master.
-sys::Fd setup_console(const oci::Process& p);
+// Returns the master. With bind_console the slave is also bind-mounted on /dev/console (the
+// container's init); `exec` processes get only their own pty.
+sys::Fd setup_console(const oci::Process& p, bool bind_console = true);
 
 // Parent, before anything is spawned: a bad --console-socket fails create at once.
 sys::Fd connect_console_socket(const std::string& path);

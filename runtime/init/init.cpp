@@ -11,6 +11,7 @@
 #include <linux/keyctl.h>
 
 #include <algorithm>
+#include <array>
 #include <cerrno>
 #include <climits>
 #include <cstdlib>
@@ -53,6 +54,7 @@ std::string encode_envelope(const Envelope& e) {
   o["debug"] = e.debug;
   o["listenFds"] = e.listen_fds;
   o["notifyDir"] = e.notify_dir;
+  if (e.exec) o["exec"] = true;
   return json::serialize(o);
 }
 
@@ -77,6 +79,7 @@ Envelope decode_envelope(std::string_view text) {
   e.no_new_keyring = boolean("noNewKeyring");
   e.debug = boolean("debug");
   e.notify_dir = str("notifyDir");
+  e.exec = boolean("exec");
   if (const json::value* x = o.if_contains("preserveFds"); x && x->is_int64()) e.preserve_fds = static_cast<int>(x->get_int64());
   if (const json::value* x = o.if_contains("listenFds"); x && x->is_int64()) e.listen_fds = static_cast<int>(x->get_int64());
   return e;
@@ -198,20 +201,21 @@ void enter_cwd(const std::string& cwd) {
                 EPERM);
 }
 
-// CVE-2024-21626: init keeps only stdio, the preserved fds (3 .. first-1), the sync socket
-// and exec.fifo. Anything else berth's caller left open without O_CLOEXEC would be
+// CVE-2024-21626: init keeps only stdio, the preserved fds (3 .. first-1), the sync socket,
+// exec.fifo and, for exec, the container's mount namespace and root. Anything else berth's caller left open without O_CLOEXEC would be
 // reachable through /proc/self/fd while init works inside the container (a process.cwd,
 // a createContainer hook), so it is closed now rather than marked close-on-exec later.
 // Without close_range (before Linux 5.9) process::cloexec_fds_from still keeps them from
 // the container's process.
-void close_inherited_fds(int first, int keep_a, int keep_b) noexcept {
-  const int lo = std::min(keep_a, keep_b), hi = std::max(keep_a, keep_b);
-  auto close_between = [](int from, int to) {
-    if (from <= to) (void)::close_range(static_cast<unsigned>(from), static_cast<unsigned>(to), 0);
-  };
-  close_between(first, lo - 1);
-  close_between(std::max(first, lo + 1), hi - 1);
-  (void)::close_range(static_cast<unsigned>(std::max(first, hi + 1)), ~0U, 0);
+void close_inherited_fds(int first, std::array<int, 4> keep) noexcept {
+  std::sort(keep.begin(), keep.end());  // -1 (absent) first
+  int from = first;
+  for (const int k : keep) {
+    if (k < from) continue;
+    if (k > from) (void)::close_range(static_cast<unsigned>(from), static_cast<unsigned>(k - 1), 0);
+    from = k + 1;
+  }
+  (void)::close_range(static_cast<unsigned>(from), ~0U, 0);
 }
 
 [[noreturn]] void run(int sync, int fifo_fd, const Envelope& env, const oci::Spec& spec) {
@@ -333,6 +337,68 @@ void close_inherited_fds(int first, int keep_a, int keep_b) noexcept {
   throw_errno("exec", exe);
 }
 
+// `berth exec`: the process joins the running container. The parent's spawn has put us in its
+// namespaces (all but mount: berth's binary and libraries are the host's) and its cgroup; the
+// mount namespace and the root come last, then the process attributes exactly as for the
+// container's own process, and the exec follows at once.
+[[noreturn]] void run_exec(int sync, int mnt_fd, int root_fd, const Envelope& env, const oci::Spec& spec) {
+  const oci::Process& process = *spec.process;
+  if (::setsid() < 0) throw_errno("setsid");
+  std::optional<seccomp::Filter> filter;
+  const bool notify = spec.linux && spec.linux->seccomp && seccomp::notify_requested(*spec.linux->seccomp);
+  if (spec.linux && spec.linux->seccomp) filter = seccomp::Filter::build(*spec.linux->seccomp);
+
+  if (::setns(mnt_fd, CLONE_NEWNS) < 0) throw_errno("setns mount namespace of the container");
+  // The container's root, as its init sees it: also right for --no-pivot containers, whose
+  // root is not the namespace's.
+  if (::fchdir(root_fd) < 0 || ::chroot(".") < 0) throw_errno("enter the container's root");
+  ::close(mnt_fd);
+  ::close(root_fd);
+
+  if (process.terminal.value_or(false)) {
+    sys::Fd master = terminal::setup_console(process, /*bind_console=*/false);
+    send_fd(sync, SyncMsg::PtyMaster, master.get());
+  }
+  with_context("process.cwd", [&] { enter_cwd(process.cwd); });
+  process::apply_rlimits(process);
+  process::apply_scheduler(process);
+  process::apply_io_priority(process);
+  process::apply_exec_cpu_affinity(process);
+  if (!env.no_new_keyring) {
+    const std::string name = "_ses." + env.id;
+    lsm::apply_keyring_label(process);
+    if (::syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, name.c_str()) < 0 && errno != ENOSYS)
+      throw_errno("join session keyring", name);
+  }
+
+  ::clearenv();
+  std::vector<std::string> envs = process.env.value_or(std::vector<std::string>{});
+  std::vector<char*> envp;
+  for (const auto& e : envs) envp.push_back(const_cast<char*>(e.c_str()));
+  envp.push_back(nullptr);
+  lsm::apply_exec_labels(process);
+
+  const bool nnp = process.no_new_privileges.value_or(false);
+  sys::Fd listener;
+  if (filter && !nnp) listener = with_context("linux.seccomp", [&] { return filter->load(); });
+  process::apply_credentials(process);
+  if (filter && nnp) listener = with_context("linux.seccomp", [&] { return filter->load(); });
+  if (notify) {
+    if (listener.valid()) send_fd(sync, SyncMsg::SeccompFd, listener.get());
+    else send(sync, SyncMsg::SeccompFd);
+    listener.reset();
+  }
+  const std::string exe = with_context("process.args[0]", [&] { return process::find_executable(process); });
+  std::vector<char*> argv;
+  for (const auto& a : *process.args) argv.push_back(const_cast<char*>(a.c_str()));
+  argv.push_back(nullptr);
+  process::cloexec_fds_from(3 + env.preserve_fds);
+  send(sync, SyncMsg::Ready);
+  g_ready_sent = true;
+  ::execve(exe.c_str(), argv.data(), envp.data());
+  throw_errno("exec", exe);
+}
+
 }  // namespace
 
 void enter_if_init_stage(int argc, char** argv) {
@@ -344,15 +410,17 @@ void init_main() {
   const int sync = env_fd("_BERTH_SYNC_FD");
   const int fifo_fd = env_fd("_BERTH_FIFO_FD");
   const int preserved = std::max(0, env_fd("_BERTH_PRESERVE_FDS"));
+  const int mnt_fd = env_fd("_BERTH_MNTNS_FD");
+  const int root_fd = env_fd("_BERTH_ROOT_FD");
   ::clearenv();
-  if (sync < 0 || fifo_fd < 0) {
+  if (sync < 0) {
     static constexpr char kMsg[] = "berth init: this is berth's internal init stage, not a user command\n";
     (void)!::write(2, kMsg, sizeof kMsg - 1);
     ::_exit(1);
   }
-  close_inherited_fds(3 + preserved, sync, fifo_fd);
-  ::fcntl(sync, F_SETFD, FD_CLOEXEC);
-  ::fcntl(fifo_fd, F_SETFD, FD_CLOEXEC);
+  close_inherited_fds(3 + preserved, {sync, fifo_fd, mnt_fd, root_fd});
+  for (const int fd : {sync, fifo_fd, mnt_fd, root_fd})
+    if (fd >= 0) ::fcntl(fd, F_SETFD, FD_CLOEXEC);
   ::prctl(PR_SET_NAME, "berth:[init]");
   // The mask survives execve: `berth run` blocks signals to forward them, the container must not.
   sigset_t none;
@@ -376,6 +444,11 @@ void init_main() {
       m.options = oci::Strings{"bind", "nosuid", "noexec", "nodev", "ro"};
       spec.mounts->push_back(std::move(m));
     }
+    if (env.exec) {
+      if (mnt_fd < 0 || root_fd < 0) throw Error("sync: exec without the container's mount namespace and root");
+      run_exec(sync, mnt_fd, root_fd, env, spec);
+    }
+    if (fifo_fd < 0) throw Error("sync: create without exec.fifo");
     run(sync, fifo_fd, env, spec);
   } catch (const Error& e) {
     send_error_noexcept(sync, e.message(), e.errnum());

@@ -18,6 +18,9 @@ struct Envelope {
   bool debug = false;  // the parent logs at debug level: init sends its debug lines too
   int listen_fds = 0;  // socket activation: LISTEN_FDS=N, LISTEN_PID=1 in the process env
   std::string notify_dir;  // host dir mounted on /run/notify (runtime/notify_socket.hpp)
+  // `berth exec`: join the running container (its mount namespace and root come as fds) and
+  // exec the process at once; no rootfs set-up, no exec.fifo, no hooks.
+  bool exec = false;
 };
 
 std::string encode_envelope(const Envelope& e);

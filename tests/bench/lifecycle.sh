@@ -1,14 +1,15 @@
 #!/bin/bash
 # Benchmark (not a test): berth beside runc and crun, on the same busybox bundle.
-#   tests/bench/lifecycle.sh [ROUNDS]   (as root, after a build in build/; apt-get install runc crun)
-# Times `run` of /bin/true and create+start+delete for each runtime, interleaved round by round
+#   tests/bench/lifecycle.sh [ROUNDS]   (as root, after a build in build/ or with $BERTH_BINARY;
+#                                        apt-get install runc crun)
+# Times `run` of /bin/true, create+start+delete and `exec /bin/true` for each runtime, interleaved round by round
 # (this machine is shared and noisy), and prints the median and the ratio to berth.
 # Every runtime runs behind the same wrapper: a private mount namespace with the cgroup2 mount
 # of this hybrid host hidden, which crun 1.8.1 needs.
 set -eu
 cd "$(dirname "$0")/../.."
 rounds=${1:-30}
-berth=$(pwd)/build/cmd/berth
+berth=${BERTH_BINARY:-$(pwd)/build/cmd/berth}
 [ -x "$berth" ] || { echo "build berth first: meson setup build && ninja -C build" >&2; exit 1; }
 work=$(mktemp -d /tmp/berth-bench.XXXXXX)
 trap 'rm -rf "$work"' EXIT
@@ -30,7 +31,12 @@ wrap() {  # wrap RUNTIME ARGS...: the runtime in the shared wrapper, its own --r
 }
 now() { date +%s%N; }
 
-declare -A t_run t_csd
+# exec: each runtime's own long-running container, one `exec /bin/true` per round.
+cp -a "$work/bundle" "$work/sleeper"
+sed -i 's|"/bin/true"|"sleep", "100000"|' "$work/sleeper/config.json"
+for rt in "${runtimes[@]}"; do wrap "$rt" run -d --bundle "$work/sleeper" "sleeper-$rt" >/dev/null; done
+
+declare -A t_run t_csd t_exec
 for i in $(seq 1 "$rounds"); do
   for rt in $(printf '%s\n' "${runtimes[@]}" | shuf); do
     id="b$i"
@@ -43,13 +49,16 @@ for i in $(seq 1 "$rounds"); do
     wrap "$rt" delete -f "$id-c" >/dev/null
     b=$(now)
     t_csd[$rt]+="$(( (b - a) / 1000 )) "
+    a=$(now); wrap "$rt" exec "sleeper-$rt" /bin/true; b=$(now)
+    t_exec[$rt]+="$(( (b - a) / 1000 )) "
   done
 done
+for rt in "${runtimes[@]}"; do wrap "$rt" delete -f "sleeper-$rt" >/dev/null 2>&1 || true; done
 
 median() { tr ' ' '\n' | grep -v '^$' | sort -n | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : int((a[NR/2]+a[NR/2+1])/2)}'; }
 printf '%-28s' "median over $rounds rounds"; for rt in "${runtimes[@]}"; do printf '%14s' "$rt"; done; echo
-for op in run csd; do
-  label="run /bin/true"; [ $op = csd ] && label="create+start+delete"
+for op in run csd exec; do
+  label="run /bin/true"; [ $op = csd ] && label="create+start+delete"; [ $op = exec ] && label="exec /bin/true"
   declare -n tab="t_$op"
   base=$(echo "${tab[berth]}" | median)
   printf '%-28s' "$label (ms)"

@@ -377,8 +377,12 @@ TEST_CASE("flag values are checked and name the flag", "[cli]") {
   }
 }
 
-TEST_CASE("cgroup commands take runc's flags and name a missing container", "[cli]") {
+TEST_CASE("cgroup commands and exec take runc's flags and name a missing container", "[cli]") {
   const std::vector<std::vector<std::string>> cases = {
+      {"exec", "-t", "-e", "A=1", "--env", "B=2", "-u", "1:2", "abc", "ls", "-l", "--foo"},
+      {"exec", "-p", "/process.json", "abc"},
+      {"exec", "--cwd", "/", "-g", "3", "--cap", "CAP_KILL", "--no-new-privs", "--preserve-fds", "1", "--cgroup", "x",
+       "--ignore-paused", "-d", "--pid-file", "/p", "abc", "true"},
       {"ps", "abc", "-ef"},
       {"ps", "--format", "json", "abc"},
       {"pause", "abc"},
@@ -400,8 +404,6 @@ TEST_CASE("cgroup commands take runc's flags and name a missing container", "[cl
 
 TEST_CASE("commands still to come fail naming their issue", "[cli]") {
   const std::vector<std::pair<std::vector<std::string>, std::string>> cases = {
-      {{"exec", "-t", "-e", "A=1", "--env", "B=2", "-u", "1:2", "abc", "ls", "-l", "--foo"}, "#7"},
-      {{"exec", "-p", "/process.json", "abc"}, "#7"},
       {{"checkpoint", "--image-path", "/i", "--leave-running", "--empty-ns", "network", "abc"}, "#9"},
       {{"restore", "--image-path", "/i", "-d", "abc"}, "#9"},
   };
