@@ -217,6 +217,12 @@ TEST_CASE("exec refuses stopped, unknown and paused containers and a missing exe
   r = exec(b, {b.id(), "no-such-program"});
   CHECK(r.exit_code != 0);
   CHECK_THAT(r.err, Catch::Contains("no-such-program") && Catch::Contains("not found"));
+  berth::test::write_file(b.path("bad.json"), R"({"args": ["true"], "cwd": "relative"})");
+  CHECK_FALSE(exec(b, {"--process", b.path("bad.json").string(), b.id()}).ok());
+  // Nothing left of the failed execs: the container's cgroup holds its init alone.
+  r = b.cli({"ps", "--format", "json", b.id()});
+  REQUIRE(r.ok());
+  CHECK(json::parse(r.out).as_array().size() == 1);
 
   REQUIRE(b.cli({"pause", b.id()}).ok());
   r = exec(b, {b.id(), "true"});
