@@ -58,7 +58,7 @@ int cmd_events(const GlobalOptions& global, const std::vector<std::string>& args
   if (!positional) return 0;
   a.id = (*positional)[0];
   const Container c = Factory(global.root).load(a.id);
-  if (c.status() == oci::Status::Stopped) throw Error(fmt::format("container `{}` is not running", a.id));
+  if (c.status() == oci::Status::Stopped) throw not_running(a.id);
   if (a.stats) {
     print_event(a.id, {"stats", c.stats()});
     return 0;

@@ -260,6 +260,8 @@ void signal_cgroup(const cgroups::Cgroup& cg, int sig) {
 
 std::string state_json(const oci::State& s) { return json::serialize(oci::to_json(s)); }
 
+Error not_running(std::string_view id) { return Error(fmt::format("container not running: `{}` has stopped", id)); }
+
 bool rootless_cgroups(Rootless r) {
   switch (r) {
     case Rootless::True:
@@ -551,14 +553,19 @@ void Container::start(const std::string& notify_socket, bool notify_in_backgroun
 void Container::signal(int sig, bool all) {
   StateDir dir = StateDir::open(root_, record_.id);
   const oci::Status st = status_locked(dir);
-  if (st == oci::Status::Stopped) throw Error(fmt::format("container `{}` is not running", record_.id));
+  if (st == oci::Status::Stopped) {
+    // As runc, --all still reaches whatever is left in the cgroup (exec'd processes of a
+    // container without its own pid namespace outlive its init); the shim relies on it.
+    if (!all || record_.cgroup.empty()) throw not_running(record_.id);
+    signal_cgroup(cgroups::Cgroup(record_.cgroup), sig);
+    return;
+  }
   if (all && !record_.has_pid_ns && record_.cgroup.empty())
     throw Error(fmt::format("kill --all: container `{}` shares the host's pid namespace and has no cgroup to find its processes in",
                             record_.id));
   sys::Fd pidfd = sys::pidfd_open(record_.pid);
   // The pidfd pins the process: check it is still our init, then signal through it.
-  if (!proc::alive(record_.pid, record_.init_start_time))
-    throw Error(fmt::format("container `{}` is not running", record_.id));
+  if (!proc::alive(record_.pid, record_.init_start_time)) throw not_running(record_.id);
   if (all && !record_.cgroup.empty()) {
     signal_cgroup(cgroups::Cgroup(record_.cgroup), sig);
     return;
@@ -647,7 +654,7 @@ cgroups::Stats Container::stats() const {
 }
 
 void Container::watch(std::chrono::milliseconds interval, const std::function<void(const Event&)>& on_event) const {
-  if (status() == oci::Status::Stopped) throw Error(fmt::format("container `{}` is not running", record_.id));
+  if (status() == oci::Status::Stopped) throw not_running(record_.id);
   sys::Fd pidfd = sys::pidfd_open(record_.pid);
   std::optional<cgroups::OomWatcher> oom;
   if (!record_.cgroup.empty()) {

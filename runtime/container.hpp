@@ -15,11 +15,13 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
 #include "oci/spec.hpp"
 #include "oci/state.hpp"
+#include "runtime/sys/error.hpp"
 #include "runtime/cgroups/stats.hpp"
 #include "runtime/state_store.hpp"
 #include "runtime/sys/fd.hpp"
@@ -156,5 +158,9 @@ class Factory {
 
 // The state document serialised for hooks' stdin.
 std::string state_json(const oci::State& s);
+
+// The error for an operation that needs a live container. Engines match runc's words:
+// containerd's shim and conmon take "container not running" as "the process already finished".
+Error not_running(std::string_view id);
 
 }  // namespace berth

@@ -141,6 +141,43 @@ TEST_CASE("delete refuses a running container; --force kills it", "[lifecycle]")
   CHECK_FALSE(fs::exists(fs::path(b.state_root()) / b.id()));
 }
 
+TEST_CASE("a finished container answers as runc: engines match the words", "[lifecycle][engines]") {
+  REQUIRE_ROOT();
+  Bundle b;
+  // Init exits at once; a process it left in the container's cgroup (it shares the host's pid
+  // namespace, so it outlives init) is what the shim's "kill --all" after exit is for.
+  b.without_namespace("pid");
+  b.args({"sh", "-c", "setsid sleep 100 </dev/null >/dev/null 2>&1 & echo $! > /left"});
+  b.config.as_object()["root"].as_object()["readonly"] = false;
+  b.save();
+  REQUIRE(b.cli({"run", "-d", "--bundle", b.dir().string(), b.id()}).ok());
+  REQUIRE(wait_status(b, "stopped"));
+  const fs::path log = b.dir() / "log.json";
+  RunResult k = b.cli({"--log", log.string(), "--log-format", "json", "kill", b.id(), "9"});
+  CHECK(k.exit_code == 1);
+  // containerd's shim and conmon take these words for "the process already finished".
+  CHECK_THAT(k.err, Catch::Contains("container not running"));
+  CHECK_THAT(berth::test::read_file(log), Catch::Contains("\"level\":\"error\",\"msg\":\"container not running"));
+  std::string pid = berth::test::read_file(b.rootfs() / "left");
+  pid.erase(pid.find('\n'));
+  const fs::path left = "/proc/" + pid;
+  REQUIRE(fs::exists(left));
+  // --all still reaches what is left in the cgroup and succeeds, as runc 1.1.
+  k = b.cli({"kill", "--all", b.id(), "KILL"});
+  INFO(k.describe());
+  CHECK(k.ok());
+  for (int i = 0; i < 100 && fs::exists(left); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  CHECK_FALSE(fs::exists(left));
+  CHECK(b.cli({"delete", b.id()}).ok());
+  // Every task ends with "delete" then "delete --force": the second finds nothing and succeeds.
+  k = b.cli({"delete", "--force", b.id()});
+  CHECK(k.ok());
+  CHECK(k.err.empty());
+  k = b.cli({"delete", b.id()});
+  CHECK(k.exit_code == 1);
+  CHECK_THAT(k.err, Catch::Contains("does not exist"));
+}
+
 TEST_CASE("concurrent creates of one ID: one wins, the other changes nothing", "[lifecycle]") {
   REQUIRE_ROOT();
   Bundle b;
