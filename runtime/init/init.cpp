@@ -218,13 +218,87 @@ void close_inherited_fds(int first, std::array<int, 4> keep) noexcept {
   (void)::close_range(static_cast<unsigned>(from), ~0U, 0);
 }
 
+// The process's seccomp filter: built before anything else, so that a bad profile fails before
+// the container is set up; loaded at the very end, in prepare_exec.
+struct Seccomp {
+  std::optional<seccomp::Filter> filter;
+  bool notify = false;  // a NOTIFY action: the parent waits for the listener fd
+};
+
+Seccomp build_seccomp(const oci::Spec& spec) {
+  Seccomp sc;
+  if (!spec.linux || !spec.linux->seccomp) return sc;
+  sc.notify = seccomp::notify_requested(*spec.linux->seccomp);
+  sc.filter = seccomp::Filter::build(*spec.linux->seccomp);
+  return sc;
+}
+
+// A fresh session keyring, so the container cannot read the host's keys.
+void join_session_keyring(const oci::Process& process, const std::string& id) {
+  const std::string name = "_ses." + id;
+  lsm::apply_keyring_label(process);  // the keyring joined next gets the container's label
+  if (::syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, name.c_str()) < 0 && errno != ENOSYS)
+    throw_errno("join session keyring", name);
+}
+
+// What execve needs. The pointer arrays are built only in exec(): built earlier, a move of the
+// strings (short ones live inside the string object) would leave them dangling.
+struct Exec {
+  std::string exe;
+  std::vector<std::string> env;
+  const std::vector<std::string>* args = nullptr;
+
+  [[noreturn]] void exec() {
+    std::vector<char*> argv, envp;
+    for (const auto& a : *args) argv.push_back(const_cast<char*>(a.c_str()));
+    argv.push_back(nullptr);
+    for (const auto& e : env) envp.push_back(const_cast<char*>(e.c_str()));
+    envp.push_back(nullptr);
+    ::execve(exe.c_str(), argv.data(), envp.data());
+    throw_errno("exec", exe);
+  }
+};
+
+// The last steps before execve, the same for the container's process and for exec'd ones: LSM
+// labels, the seccomp filter around the credentials change, the NOTIFY listener handed to the
+// parent, the executable looked up, every fd beyond stdio and the preserved ones closed on exec,
+// and Ready sent.
+Exec prepare_exec(int sync, const oci::Process& process, std::vector<std::string> env, Seccomp& sc, int preserve_fds) {
+  // execve gets envp; nothing in init reads its own environment (PATH comes from process.env).
+  ::clearenv();
+  // The AppArmor profile and SELinux label of the process, applied at execve; written before
+  // the seccomp filter (which may forbid the writes) and the credentials change, as runc.
+  lsm::apply_exec_labels(process);
+  // Without no_new_privs loading a filter needs CAP_SYS_ADMIN, so it goes before the
+  // capabilities are dropped; with it, after, so the filter sees as few of init's own syscalls
+  // as possible (runc's order).
+  const bool nnp = process.no_new_privileges.value_or(false);
+  sys::Fd listener;
+  if (sc.filter && !nnp) listener = with_context("linux.seccomp", [&] { return sc.filter->load(); });
+  process::apply_credentials(process);
+  if (sc.filter && nnp) listener = with_context("linux.seccomp", [&] { return sc.filter->load(); });
+  // The parent hands the listener to the seccomp agent before the container's process runs.
+  if (sc.notify) {
+    if (listener.valid()) send_fd(sync, SyncMsg::SeccompFd, listener.get());
+    else send(sync, SyncMsg::SeccompFd);
+    listener.reset();
+  }
+  Exec e;
+  // After the credentials change, as runc does: the lookup checks execute permission as the
+  // container's user.
+  e.exe = with_context("process.args[0]", [&] { return process::find_executable(process); });
+  e.env = std::move(env);
+  e.args = &*process.args;
+  process::cloexec_fds_from(3 + preserve_fds);
+  send(sync, SyncMsg::Ready);
+  g_ready_sent = true;
+  return e;
+}
+
 [[noreturn]] void run(int sync, int fifo_fd, const Envelope& env, const oci::Spec& spec) {
   const oci::Process& process = *spec.process;
   if (::setsid() < 0) throw_errno("setsid");
-  // Built first, so that a bad profile fails before the container is set up; loaded late.
-  std::optional<seccomp::Filter> filter;
-  const bool notify = spec.linux && spec.linux->seccomp && seccomp::notify_requested(*spec.linux->seccomp);
-  if (spec.linux && spec.linux->seccomp) filter = seccomp::Filter::build(*spec.linux->seccomp);
+  Seccomp sc = build_seccomp(spec);
   // The parent has put us into the container's cgroup by now: that becomes the namespace's root.
   if (ns::creates(spec, oci::NamespaceType::Cgroup) && ::unshare(CLONE_NEWCGROUP) < 0)
     throw_errno("unshare cgroup namespace");
@@ -275,53 +349,15 @@ void close_inherited_fds(int first, std::array<int, 4> keep) noexcept {
   process::apply_io_priority(process);
 
   with_context("process.cwd", [&] { enter_cwd(process.cwd); });
-  if (!env.no_new_keyring) {
-    // A fresh session keyring, so the container cannot read the host's keys.
-    const std::string name = "_ses." + env.id;
-    lsm::apply_keyring_label(process);  // the keyring joined next gets the container's label
-    if (::syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, name.c_str()) < 0 && errno != ENOSYS)
-      throw_errno("join session keyring", name);
-  }
+  if (!env.no_new_keyring) join_session_keyring(process, env.id);
 
-  ::clearenv();
   std::vector<std::string> envs = process.env.value_or(std::vector<std::string>{});
   if (env.listen_fds > 0) {
     set_env(envs, "LISTEN_FDS", std::to_string(env.listen_fds));
     set_env(envs, "LISTEN_PID", "1");
   }
   if (!env.notify_dir.empty()) set_env(envs, "NOTIFY_SOCKET", notify::kContainerSocket);
-  // execve gets envp; nothing in init reads its own environment (PATH comes from process.env).
-  std::vector<char*> envp;
-  for (const auto& e : envs) envp.push_back(const_cast<char*>(e.c_str()));
-  envp.push_back(nullptr);
-  // The AppArmor profile and SELinux label of the process, applied at execve; written before
-  // the seccomp filter (which may forbid the writes) and the credentials change, as runc.
-  lsm::apply_exec_labels(process);
-  // After the credentials change, as runc does: the lookup checks execute permission as the
-  // container's user.
-  // Without no_new_privs loading a filter needs CAP_SYS_ADMIN, so it goes before the
-  // capabilities are dropped; with it, after, so the filter sees as few of init's own syscalls
-  // as possible (runc's order).
-  const bool nnp = process.no_new_privileges.value_or(false);
-  sys::Fd listener;
-  if (filter && !nnp) listener = with_context("linux.seccomp", [&] { return filter->load(); });
-  process::apply_credentials(process);
-  if (filter && nnp) listener = with_context("linux.seccomp", [&] { return filter->load(); });
-  // The parent hands the listener to the seccomp agent before the container's process runs.
-  if (notify) {
-    if (listener.valid()) send_fd(sync, SyncMsg::SeccompFd, listener.get());
-    else send(sync, SyncMsg::SeccompFd);
-    listener.reset();
-  }
-  const std::string exe = with_context("process.args[0]", [&] { return process::find_executable(process); });
-  std::vector<char*> argv;
-  for (const auto& a : *process.args) argv.push_back(const_cast<char*>(a.c_str()));
-  argv.push_back(nullptr);
-
-  process::cloexec_fds_from(3 + env.preserve_fds);
-
-  send(sync, SyncMsg::Ready);
-  g_ready_sent = true;
+  Exec e = prepare_exec(sync, process, std::move(envs), sc, env.preserve_fds);
 
   // Blocks until `berth start` opens the fifo for reading.
   {
@@ -333,8 +369,7 @@ void close_inherited_fds(int first, std::array<int, 4> keep) noexcept {
   }
   ::close(fifo_fd);
   if (spec.hooks) hooks::run_all(spec.hooks->start_container, "startContainer", with_status(state, "created"));
-  ::execve(exe.c_str(), argv.data(), envp.data());
-  throw_errno("exec", exe);
+  e.exec();
 }
 
 // `berth exec`: the process joins the running container. The parent's spawn has put us in its
@@ -344,9 +379,7 @@ void close_inherited_fds(int first, std::array<int, 4> keep) noexcept {
 [[noreturn]] void run_exec(int sync, int mnt_fd, int root_fd, const Envelope& env, const oci::Spec& spec) {
   const oci::Process& process = *spec.process;
   if (::setsid() < 0) throw_errno("setsid");
-  std::optional<seccomp::Filter> filter;
-  const bool notify = spec.linux && spec.linux->seccomp && seccomp::notify_requested(*spec.linux->seccomp);
-  if (spec.linux && spec.linux->seccomp) filter = seccomp::Filter::build(*spec.linux->seccomp);
+  Seccomp sc = build_seccomp(spec);
 
   if (::setns(mnt_fd, CLONE_NEWNS) < 0) throw_errno("setns mount namespace of the container");
   // The container's root, as its init sees it: also right for --no-pivot containers, whose
@@ -364,39 +397,8 @@ void close_inherited_fds(int first, std::array<int, 4> keep) noexcept {
   process::apply_scheduler(process);
   process::apply_io_priority(process);
   process::apply_exec_cpu_affinity(process);
-  if (!env.no_new_keyring) {
-    const std::string name = "_ses." + env.id;
-    lsm::apply_keyring_label(process);
-    if (::syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, name.c_str()) < 0 && errno != ENOSYS)
-      throw_errno("join session keyring", name);
-  }
-
-  ::clearenv();
-  std::vector<std::string> envs = process.env.value_or(std::vector<std::string>{});
-  std::vector<char*> envp;
-  for (const auto& e : envs) envp.push_back(const_cast<char*>(e.c_str()));
-  envp.push_back(nullptr);
-  lsm::apply_exec_labels(process);
-
-  const bool nnp = process.no_new_privileges.value_or(false);
-  sys::Fd listener;
-  if (filter && !nnp) listener = with_context("linux.seccomp", [&] { return filter->load(); });
-  process::apply_credentials(process);
-  if (filter && nnp) listener = with_context("linux.seccomp", [&] { return filter->load(); });
-  if (notify) {
-    if (listener.valid()) send_fd(sync, SyncMsg::SeccompFd, listener.get());
-    else send(sync, SyncMsg::SeccompFd);
-    listener.reset();
-  }
-  const std::string exe = with_context("process.args[0]", [&] { return process::find_executable(process); });
-  std::vector<char*> argv;
-  for (const auto& a : *process.args) argv.push_back(const_cast<char*>(a.c_str()));
-  argv.push_back(nullptr);
-  process::cloexec_fds_from(3 + env.preserve_fds);
-  send(sync, SyncMsg::Ready);
-  g_ready_sent = true;
-  ::execve(exe.c_str(), argv.data(), envp.data());
-  throw_errno("exec", exe);
+  if (!env.no_new_keyring) join_session_keyring(process, env.id);
+  prepare_exec(sync, process, process.env.value_or(std::vector<std::string>{}), sc, env.preserve_fds).exec();
 }
 
 }  // namespace
