@@ -25,6 +25,7 @@ namespace {
 
 // What runc mounts the cgroup root tmpfs with.
 constexpr unsigned long kCgroupFlags = MS_NOSUID | MS_NODEV | MS_NOEXEC;
+constexpr std::uint64_t kCgroupAttrs = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC;
 
 std::vector<std::string_view> split(std::string_view s, char sep) {
   std::vector<std::string_view> out;
@@ -201,13 +202,27 @@ void mount_cgroup(const MountPlan& p, const MountContext& ctx) {
   const auto subs = plan_cgroup_v1(mounts, own, ctx.opt.new_cgroup_ns, ctx.opt.rootfs);
   const unsigned long ro = p.options.flags & MS_RDONLY;
 
+  // The tmpfs is made detached and attached by fd; its fd, which then refers to the attached
+  // mount, is where every subsystem directory is made: nothing is looked up again by name.
+  sys::Fd top;
   {
     sys::Fd dest = open_in_root(ctx.root_fd, p.destination, Create::Dir);
-    const std::string data = lsm::mount_label_option("mode=755", ctx.opt.mount_label);
-    lsm::with_mount_label(ctx.opt.mount_label, "tmpfs",
-                          [&] { mount_on("tmpfs", dest.get(), p.destination, "tmpfs", kCgroupFlags, data.c_str()); });
+    const std::string data = lsm::mount_data("tmpfs", "mode=755", ctx.opt.mount_label);
+    lsm::with_mount_label(ctx.opt.mount_label, "tmpfs", [&] {
+      try {
+        top = make_fs("tmpfs", "tmpfs", kCgroupFlags, data, p.destination);
+        move_tree(top.get(), dest.get(), p.destination);
+      } catch (const Error& e) {
+        if (e.errnum() != ENOSYS) throw;
+        // fsopen(2) hidden (a seccomp profile on berth): mount(2), and the new mount's root
+        // opened by name, checked to be it: the path is inside a fresh sysfs or the
+        // container's rootfs, where no process of the container runs yet.
+        mount_on("tmpfs", dest.get(), p.destination, "tmpfs", kCgroupFlags, data.c_str());
+        top = open_in_root(ctx.root_fd, p.destination, Create::None);
+        check_mount_root(top.get(), p.destination);
+      }
+    });
   }
-  sys::Fd top = open_in_root(ctx.root_fd, p.destination, Create::None);
   for (const CgroupSubMount& s : subs) {
     const std::string what = p.destination + "/" + s.name;
     if (::mkdirat(top.get(), s.name.c_str(), 0755) < 0 && errno != EEXIST) throw_errno("mkdir", what);
@@ -218,18 +233,15 @@ void mount_cgroup(const MountPlan& p, const MountContext& ctx) {
       mount_on(source, dir.get(), what, s.v2 ? "cgroup2" : "cgroup", kCgroupFlags | ro,
                s.v2 ? nullptr : s.data.c_str());
     } else {
-      mount_on(s.bind_source.c_str(), dir.get(), what, nullptr, MS_BIND);
-      sys::Fd bound = sys::openat(top.get(), s.name, O_PATH | O_NOFOLLOW | O_DIRECTORY);
-      MountOptions o;
-      o.flags = MS_BIND | kCgroupFlags | ro;
-      remount_bind(bound.get(), what, MS_BIND | MS_REMOUNT | kCgroupFlags | ro, o);
+      sys::Fd bound = bind_fd(s.bind_source, -1, dir.get(), what, false);
+      set_mount_attrs(bound.get(), what, false, kCgroupAttrs | (ro ? MOUNT_ATTR_RDONLY : 0), 0);
     }
     for (const std::string& link : s.links)
       if (::symlinkat(s.name.c_str(), top.get(), link.c_str()) < 0 && errno != EEXIST)
         throw_errno(fmt::format("symlink -> `{}`", s.name), p.destination + "/" + link);
   }
   for (unsigned long prop : p.options.propagation) mount_on(nullptr, top.get(), p.destination, nullptr, prop);
-  if (ro) mount_on(nullptr, top.get(), p.destination, nullptr, MS_BIND | MS_REMOUNT | kCgroupFlags | ro);
+  if (ro) set_mount_attrs(top.get(), p.destination, false, kCgroupAttrs | MOUNT_ATTR_RDONLY, 0);
 }
 
 }  // namespace berth::mount
