@@ -31,6 +31,7 @@
 
 #include "tests/unit/temp_dir.hpp"
 
+#include "tests/unit/in_child.hpp"
 #include "runtime/sys/error.hpp"
 #include "runtime/sys/syscalls.hpp"
 
@@ -43,52 +44,8 @@ namespace {
 
 using berth::test::TempDir;
 
-// What a forked child returned: its output, or the error it threw.
-struct ChildResult {
-  bool ok = false;
-  std::string out;  // on failure: what() of the exception
-  int errnum = 0;   // on failure: Error::errnum()
-};
-
-// Runs fn in a forked child. Nothing but fn runs there (no Catch2 assertion),
-// and the child leaves with _exit, so no destructor or atexit handler of the
-// test binary runs twice.
-ChildResult in_child(const std::function<std::string()>& fn) {
-  auto [r, w] = berth::sys::pipe();
-  const pid_t pid = ::fork();
-  if (pid < 0) throw Error("fork", errno);
-  if (pid == 0) {
-    r.reset();
-    std::string msg;
-    try {
-      msg = "ok 0\n" + fn();
-    } catch (const Error& e) {
-      msg = "error " + std::to_string(e.errnum()) + "\n" + e.what();
-    } catch (const std::exception& e) {
-      msg = std::string("error 0\n") + e.what();
-    }
-    try {
-      berth::sys::write_all(w.get(), msg, "result pipe");
-    } catch (...) {
-      ::_exit(2);
-    }
-    ::_exit(0);
-  }
-  w.reset();
-  const std::string data = berth::sys::read_all(r.get(), "result pipe");
-  const int status = berth::sys::waitpid(pid);
-  ChildResult res;
-  const auto nl = data.find('\n');
-  if (nl == std::string::npos || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-    res.out = "child died: status " + std::to_string(status) + ", output `" + data + "`";
-    return res;
-  }
-  const std::string head = data.substr(0, nl);
-  res.ok = head.starts_with("ok ");
-  res.errnum = std::atoi(head.substr(head.find(' ') + 1).c_str());
-  res.out = data.substr(nl + 1);
-  return res;
-}
+using berth::test::ChildResult;
+using berth::test::in_child;
 
 bool is_root() { return ::geteuid() == 0; }
 
