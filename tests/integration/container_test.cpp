@@ -23,21 +23,11 @@ using berth::test::RunOptions;
 using berth::test::RunResult;
 using berth::test::wait_status;
 
+using berth::test::proc_file;
+
 namespace {
 
 std::string host_link(const std::string& p) { return fs::read_symlink(p).string(); }
-
-// A /proc file's content; empty when the process is gone.
-std::string proc_file(const fs::path& p) {
-  std::string out;
-  const int fd = ::open(p.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return out;
-  char buf[4096];
-  ssize_t n;
-  while ((n = ::read(fd, buf, sizeof buf)) > 0) out.append(buf, static_cast<size_t>(n));
-  ::close(fd);
-  return out;
-}
 
 // What a failed create must not leave: berth's init stage (tests run one container at a time)
 // or a process whose command line mentions the bundle's ID (the tests put it in args).

@@ -36,18 +36,9 @@ using berth::test::Bundle;
 using berth::test::RunOptions;
 using berth::test::RunResult;
 
-namespace {
+using berth::test::proc_file;
 
-std::string proc_file(const fs::path& p) {
-  std::string out;
-  const int fd = ::open(p.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return out;
-  char buf[4096];
-  ssize_t n;
-  while ((n = ::read(fd, buf, sizeof buf)) > 0) out.append(buf, static_cast<size_t>(n));
-  ::close(fd);
-  return out;
-}
+namespace {
 
 // Processes of one container: in its cgroup (berth's default is /<id>) or with the bundle
 // on their command line (a berth that did not exit). Other helpers' containers run

@@ -72,6 +72,8 @@ class TempDir {
 
 std::string read_file(const std::filesystem::path& path);
 void write_file(const std::filesystem::path& path, std::string_view content);
+// A /proc file (read with read(2): /proc sizes are 0); empty when the process is gone.
+std::string proc_file(const std::filesystem::path& path);
 
 // The directory of the source tree (fixtures live in tests/fixtures).
 std::filesystem::path source_root();
