@@ -114,7 +114,8 @@ int cmd_ps(const GlobalOptions& global, const std::vector<std::string>& args) {
   a.id = (*positional)[0];
   a.ps_options.assign(positional->begin() + 1, positional->end());
   Container c = Factory(global.root).load(a.id);
-  if (c.status() == oci::Status::Stopped) throw not_running(a.id);
+  // A stopped container is no error (runc): its cgroup, if still there, may hold what survived
+  // init, and containerd's shim asks after the task has exited.
   const std::vector<pid_t> pids = c.processes();
   if (a.format == PsFormat::Json) {
     boost::json::array arr;

@@ -276,6 +276,14 @@ TEST_CASE("ps lists the container's processes, as a table through ps(1) or as JS
   REQUIRE(r.ok());
   CHECK(r.out.find("COMMAND") != std::string::npos);
   CHECK(r.out.find("sleep") != std::string::npos);
+  // After the task exits containerd's shim still asks: no error, nothing listed (runc).
+  REQUIRE(b.cli({"kill", "--all", b.id(), "KILL"}).ok());
+  REQUIRE(wait_status(b, "stopped"));
+  r = b.cli({"ps", "--format", "json", b.id()});
+  INFO(r.describe());
+  REQUIRE(r.ok());
+  const json::value none = json::parse(r.out);
+  CHECK((none.is_null() || (none.is_array() && none.as_array().empty())));
 }
 
 TEST_CASE("events --stats prints cpu, memory and pids of the container", "[cgroup]") {
