@@ -177,7 +177,7 @@ struct LinuxDevice {
   std::string type;  // "c", "b", "u" or "p"
   std::optional<std::int64_t> major;
   std::optional<std::int64_t> minor;
-  std::optional<std::uint32_t> file_mode;  // decimal, permission bits only
+  std::optional<std::uint32_t> file_mode;  // permission bits, or a whole st_mode of the same type
   std::optional<std::uint32_t> uid;
   std::optional<std::uint32_t> gid;
   friend bool operator==(const LinuxDevice&, const LinuxDevice&) = default;

@@ -1,4 +1,6 @@
 // The config-linux.md checks of validate() (see validate.cpp for the list).
+#include <sys/stat.h>
+
 #include <algorithm>
 #include <array>
 #include <cstdint>
@@ -100,8 +102,17 @@ void devices(const Spec& s) {
     if (d.type != "p" && !d.minor) fail(w.field("minor"), fmt::format("required for type {}", quote(d.type)));
     if (d.major && *d.major < 0) fail(w.field("major"), fmt::format("must not be negative, got {}", *d.major));
     if (d.minor && *d.minor < 0) fail(w.field("minor"), fmt::format("must not be negative, got {}", *d.minor));
-    if (d.file_mode && *d.file_mode > 0777)
-      fail(w.field("fileMode"), fmt::format("must be permission bits (at most 511, i.e. 0777), got {}", *d.file_mode));
+    // A whole st_mode is accepted, as runc does (podman passes the host device's, 020666): its
+    // file-type bits, if any, must name the device's type; mknod takes the type from "type".
+    if (d.file_mode) {
+      const std::uint32_t mode = *d.file_mode;
+      const std::uint32_t kind = mode & S_IFMT;
+      const std::uint32_t want = d.type == "b" ? S_IFBLK : d.type == "p" ? S_IFIFO : S_IFCHR;
+      if (mode & ~std::uint32_t{S_IFMT | 07777})
+        fail(w.field("fileMode"), fmt::format("must be a file mode (at most 0177777), got {} ({:#o})", mode, mode));
+      else if (kind != 0 && kind != want)
+        fail(w.field("fileMode"), fmt::format("file type bits {:#o} contradict type {} ({:#o})", kind, quote(d.type), want));
+    }
   }
 }
 

@@ -131,6 +131,22 @@ TEST_CASE("a user namespace allows idmap mounts without mount mappings", "[oci][
   CHECK(error_of(s) == "(accepted)");
 }
 
+TEST_CASE("a device's fileMode may be a whole st_mode of its type, as podman passes it", "[oci][validate]") {
+  Spec s = base();
+  s.linux.emplace().devices = std::vector<LinuxDevice>{{"/dev/mynull", "c", 1, 3, 020666, 0, 0}};
+  CHECK(error_of(s) == "(accepted)");
+  (*s.linux->devices)[0].file_mode = 0666;
+  CHECK(error_of(s) == "(accepted)");
+  (*s.linux->devices)[0].file_mode = 04755;  // runc passes set-id bits to mknod too
+  CHECK(error_of(s) == "(accepted)");
+  (*s.linux->devices)[0] = {"/dev/loop9", "b", 7, 9, 060660, 0, 6};
+  CHECK(error_of(s) == "(accepted)");
+  (*s.linux->devices)[0].file_mode = 020660;
+  CHECK(error_of(s) == "linux.devices[0].fileMode: file type bits 020000 contradict type \"b\" (060000)");
+  (*s.linux->devices)[0].file_mode = 0200000;
+  CHECK(error_of(s) == "linux.devices[0].fileMode: must be a file mode (at most 0177777), got 65536 (0200000)");
+}
+
 TEST_CASE("sysctls must belong to a namespace of the container", "[oci][validate]") {
   Spec s = base();
   Linux& l = s.linux.emplace();
