@@ -80,6 +80,22 @@ simple_suite() {  # simple_suite NAME CMD...: exit 0 pass, 77 skip, else fail
   esac
 }
 
+# An engine suite (tests/engines/*.sh) prints ok / not ok / skip lines and ends with its own
+# "N passed, M failed, K skipped" line.
+counted_suite() {  # counted_suite NAME CMD...
+  local name=$1; shift
+  local out line p f k
+  out=$("$@" 2>&1)
+  echo "$out" | awk '/^not ok /{show=1} /^(ok|skip) /{show=0} show' | head -n 120
+  echo "$out" | grep -E '^skip ' | sed 's/^skip /  skipped: /'
+  line=$(echo "$out" | tail -n1)
+  p=$(echo "$line" | sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed, \([0-9]*\) skipped$/\1/p')
+  f=$(echo "$line" | sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed, \([0-9]*\) skipped$/\2/p')
+  k=$(echo "$line" | sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed, \([0-9]*\) skipped$/\3/p')
+  [ -n "$p" ] || { echo "$out" | tail -n 20; echo "$name: no summary line (crashed?)" >&2; p=0 f=1 k=0; }
+  report "$name" "$p" "$f" "$k"
+}
+
 catch2_suite unit build-san/tests/unit-tests
 simple_suite fuzz build-san/tests/fuzz/fuzz-config --iterations "${BERTH_FUZZ_ITERATIONS:-20000}" \
   "$src/tests/fixtures"
@@ -92,8 +108,12 @@ if [ "$(id -u)" = 0 ]; then
   catch2_suite cgroup-v2 --vm build/tests/integration/integration-tests "[cgroup]"
   # AppArmor is enabled in the guest (Debian's 6.1 kernel): the [lsm] profile cases run there.
   catch2_suite lsm-vm --vm build/tests/integration/integration-tests "[lsm]"
+  # Real engines drive berth: podman (through conmon) and containerd (through its runc shim).
+  counted_suite podman tests/engines/podman.sh
+  counted_suite containerd tests/engines/containerd.sh
 else
   echo "  skipped: integration: needs root (runs real containers)"; report integration 0 0 1
+  echo "  skipped: podman, containerd: need root (run real engines)"; report engines 0 0 2
 fi
 
 # The docs check prints its own "N passed, M failed" line.
