@@ -80,9 +80,9 @@ cleanup_podman() {
   for pid in $(pgrep -f -- "$work/"); do
     [ "$pid" != $$ ] && kill -9 "$pid"
   done
-  # Not `podman system reset`: besides this suite's directories it clears the host's blob info
-  # cache in /var/lib/containers/cache. Container storage is unmounted once its container is gone;
-  # anything still mounted under $work goes before the directory does.
+  # Not `podman system reset`, which newer podman makes clear host-wide state too (the blob info
+  # cache in /var/lib/containers/cache). Container storage is unmounted once its container is
+  # gone; anything still mounted under $work goes before the directory does.
   local m
   for m in $(awk -v w="$work/" 'index($5, w) == 1 {print $5}' /proc/self/mountinfo | sort -r); do
     umount -l "$m"
@@ -184,6 +184,10 @@ until_true() {
     sleep 0.1
   done
 }
+# in_pty COMMAND-LINE: runs it on a new pseudo-terminal (util-linux script), output on one line.
+# The timeout is outside: inside, it would put podman in a background process group of that
+# terminal, and podman's switch to raw mode would stop it with SIGTTOU.
+in_pty() { timeout -k 10 60 script -qec "$1" /dev/null </dev/null 2>&1 | tr '\r\n' '  '; }
 logs_have() { pm logs "$1" 2>&1 | grep -q -- "$2"; }
 state_of() { pm inspect --format "$2" "$1" 2>&1; }
 now_ms() { echo $(($(date +%s%N) / 1000000)); }
@@ -243,7 +247,7 @@ lifecycle() {
   expect exec-stdin "piped" "$(echo piped | pm exec -i "$name" cat 2>&1)"
   expect_match exec-tty '^/dev/pts/[0-9]+' "$(pm exec -t "$name" tty </dev/null 2>&1 | tr -d '\r\0')"
   expect_match exec-it '/dev/pts/[0-9]+ .*stdin-is-tty' \
-    "$(script -qec "timeout -k 10 60 podman --runtime $RT exec -it $name sh -c 'tty; test -t 0 && echo stdin-is-tty'" /dev/null 2>&1 | tr '\r\n' '  ')"
+    "$(in_pty "podman --runtime $RT exec -it $name sh -c 'tty; test -t 0 && echo stdin-is-tty'")"
   expect exec-not-found 127 "$(pm exec "$name" /no/such/binary >/dev/null 2>&1; echo $?)"
   pm exec -d "$name" sh -c 'echo done >/tmp/detached-exec' >/dev/null 2>&1
   exec_done() { [ "$(pm exec "$name" cat /tmp/detached-exec 2>/dev/null)" = done ]; }
@@ -430,7 +434,7 @@ terminals() {
   out=$(pm run --rm -t --name "$N" "$IMG" tty </dev/null 2>&1 | tr -d '\r\0')
   expect_match run-tty '^/dev/pts/[0-9]+' "$out"
   next_name
-  out=$(script -qec "timeout -k 10 60 podman --runtime $RT run --rm -it --name $N $IMG sh -c 'tty; test -t 0 && echo stdin-is-tty'" /dev/null 2>&1 | tr '\r\n' '  ')
+  out=$(in_pty "podman --runtime $RT run --rm -it --name $N $IMG sh -c 'tty; test -t 0 && echo stdin-is-tty'")
   expect_match run-it '/dev/pts/[0-9]+ .*stdin-is-tty' "$out"
 }
 
