@@ -365,6 +365,12 @@ fi
 task_status() { ctrc task ls 2>/dev/null | awk -v id="$1" '$1 == id {print $3}'; }
 task_pid() { ctrc task ls 2>/dev/null | awk -v id="$1" '$1 == id {print $2}'; }
 status_is() { [ "$(task_status "$1")" = "$2" ]; }
+# start_sleeper ID: a detached `sleep 999` task through berth, RUNNING on return (ctr's output,
+# or why it failed, in $tmp/out).
+start_sleeper() {
+  ctrc run -d --runc-binary "$wrap/berth" --runc-root "$tmp/runc-root" --fifo-dir "$tmp/fifo" \
+    "$IMG" "$1" sleep 999 >"$tmp/out" 2>&1 && wait_until 10 status_is "$1" RUNNING
+}
 rootfs_of() { echo "$tmp/state/io.containerd.runtime.v2.task/$ns/$1/rootfs"; }
 # The host directory of PID's cgroup for CONTROLLER (v1) or its cgroup2 directory.
 cgroup_dir() {
@@ -537,8 +543,7 @@ fi
 # A pid namespace shared with another task: the second container sees the first's processes.
 next_id
 p1=$id
-if ctrc run -d --runc-binary "$wrap/berth" --runc-root "$tmp/runc-root" --fifo-dir "$tmp/fifo" \
-  "$IMG" "$p1" sleep 999 >"$tmp/out" 2>&1 && wait_until 10 status_is "$p1" RUNNING; then
+if start_sleeper "$p1"; then
   c_shared_pid() {
     brun "$1" --with-ns "pid:/proc/$(task_pid "$p1")/ns/pid" -- ps -o pid,args | awk '$2 == "sleep" {print $1, $2, $3}'
   }
@@ -555,8 +560,7 @@ fi
 # deleting the task through the shim still succeeds, since berth says "does not exist".
 next_id
 x=$id
-if ctrc run -d --runc-binary "$wrap/berth" --runc-root "$tmp/runc-root" --fifo-dir "$tmp/fifo" \
-  "$IMG" "$x" sleep 999 >"$tmp/out" 2>&1 && wait_until 10 status_is "$x" RUNNING; then
+if start_sleeper "$x"; then
   "$BERTH" --root "$tmp/runc-root/$ns" delete --force "$x" >"$tmp/out" 2>&1
   if wait_until 10 status_is "$x" STOPPED && out=$(ctrc task rm "$x" 2>&1) && ctrc container rm "$x" >/dev/null 2>&1; then
     pass task-delete-missing-container
@@ -581,8 +585,7 @@ else
 fi
 next_id
 f=$id
-if ctrc run -d --runc-binary "$wrap/berth" --runc-root "$tmp/runc-root" --fifo-dir "$tmp/fifo" \
-  "$IMG" "$f" sleep 999 >"$tmp/out" 2>&1 && wait_until 10 status_is "$f" RUNNING; then
+if start_sleeper "$f"; then
   fpid=$(task_pid "$f")
   out=$(ctrc task rm -f "$f" 2>&1)
   if [ -z "$(task_status "$f")" ] && gone "$fpid" && [ ! -e "$tmp/runc-root/$ns/$f" ]; then pass task-delete-force
