@@ -25,29 +25,6 @@ ssize_t send_packet(int sock, const iovec* iov, int iovcnt) {
   while (n < 0 && errno == EINTR);
   return n;
 }
-
-// Any fd that arrives with the packet is stored in *fd.
-ssize_t recv_packet(int sock, void* buf, size_t len, sys::Fd* fd = nullptr) {
-  iovec iov{buf, len};
-  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))];
-  msghdr mh{};
-  mh.msg_iov = &iov;
-  mh.msg_iovlen = 1;
-  mh.msg_control = control;
-  mh.msg_controllen = sizeof control;
-  ssize_t n;
-  do n = ::recvmsg(sock, &mh, MSG_CMSG_CLOEXEC);
-  while (n < 0 && errno == EINTR);
-  for (cmsghdr* c = CMSG_FIRSTHDR(&mh); n >= 0 && c != nullptr; c = CMSG_NXTHDR(&mh, c)) {
-    if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS && c->cmsg_len == CMSG_LEN(sizeof(int))) {
-      int received;
-      std::memcpy(&received, CMSG_DATA(c), sizeof received);
-      sys::Fd owned(received);
-      if (fd != nullptr) *fd = std::move(owned);
-    }
-  }
-  return n;
-}
 }  // namespace
 
 std::string_view name(SyncMsg m) {
@@ -92,7 +69,7 @@ Received recv(int sock, std::string_view what) {
   // create). Only one thread in the parent and in init ever talks over the sync socket.
   static char buf[kMaxPacket];
   sys::Fd fd;
-  ssize_t n = recv_packet(sock, buf, sizeof buf, &fd);
+  ssize_t n = sys::recv_with_fd(sock, buf, sizeof buf, &fd);
   if (n < 0) throw_errno(fmt::format("sync: receive {}", what));
   if (n == 0) throw Error(fmt::format("init exited before {}", what));
   if (static_cast<size_t>(n) < sizeof(SyncHeader)) throw Error(fmt::format("sync: short message while waiting for {}", what));
@@ -102,7 +79,7 @@ Received recv(int sock, std::string_view what) {
   r.payload.reserve(h.payload_len);
   r.payload.append(buf + sizeof h, static_cast<size_t>(n) - sizeof h);
   while (r.payload.size() < h.payload_len) {
-    n = recv_packet(sock, buf, sizeof buf);
+    n = sys::recv_with_fd(sock, buf, sizeof buf, nullptr);
     if (n < 0) throw_errno(fmt::format("sync: receive {}", what));
     if (n == 0) throw Error(fmt::format("init exited while sending {}", name(h.type)));
     r.payload.append(buf, static_cast<size_t>(n));

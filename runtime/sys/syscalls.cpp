@@ -155,6 +155,42 @@ void send_fd(int sock, std::string_view data, int fd, std::string_view what) {
   }
 }
 
+ssize_t recv_with_fd(int sock, void* buf, size_t len, Fd* fd) {
+  iovec iov{buf, len};
+  // Room for a few fds: a peer that sends more than one must not leave any open in berth.
+  constexpr size_t kMaxFds = 8;
+  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int) * kMaxFds)];
+  msghdr mh{};
+  mh.msg_iov = &iov;
+  mh.msg_iovlen = 1;
+  mh.msg_control = control;
+  mh.msg_controllen = sizeof control;
+  ssize_t n;
+  do n = ::recvmsg(sock, &mh, MSG_CMSG_CLOEXEC);
+  while (n < 0 && errno == EINTR);
+  if (n < 0) return -1;
+  bool stored = false;
+  for (cmsghdr* c = CMSG_FIRSTHDR(&mh); c != nullptr; c = CMSG_NXTHDR(&mh, c)) {
+    if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS) continue;
+    const size_t count = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+    for (size_t i = 0; i < count; ++i) {
+      int received;
+      std::memcpy(&received, CMSG_DATA(c) + i * sizeof(int), sizeof received);
+      Fd owned(received);
+      if (fd != nullptr && !stored) {
+        *fd = std::move(owned);
+        stored = true;
+      }
+    }
+  }
+  if (mh.msg_flags & MSG_TRUNC) {
+    if (stored) fd->reset();
+    errno = EMSGSIZE;
+    return -1;
+  }
+  return n;
+}
+
 Fd connect_unix(const std::string& path, std::string_view what) {
   sockaddr_un addr{};
   addr.sun_family = AF_UNIX;

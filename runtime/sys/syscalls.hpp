@@ -34,6 +34,11 @@ std::pair<Fd, Fd> pipe();
 // One message on a unix socket carrying `fd` as SCM_RIGHTS, with `data` (at least one byte is
 // sent: an empty message could not carry the fd on a stream socket).
 void send_fd(int sock, std::string_view data, int fd, std::string_view what);
+// recvmsg of one message (MSG_CMSG_CLOEXEC, EINTR retried). An fd that came with it
+// (SCM_RIGHTS) is stored in *fd; further ones, or any when fd is null, are closed. Returns
+// -1 with errno set on error, EMSGSIZE when a datagram or packet did not fit in len (the rest
+// of it is lost: the caller's buffer is too small for its protocol).
+ssize_t recv_with_fd(int sock, void* buf, size_t len, Fd* fd);
 // A SOCK_STREAM connection to the AF_UNIX socket at path; errors start with `what` (the flag or
 // field that named the path).
 Fd connect_unix(const std::string& path, std::string_view what);
