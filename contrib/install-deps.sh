@@ -10,9 +10,10 @@ build_pkgs="g++ meson ninja-build pkg-config git
 # clang + compiler-rt: libFuzzer for the config fuzzer; runc: the peer our defaults are compared
 # with; zsh/fish: syntax checks of the completions; groff/man-db: rendering the man pages;
 # uidmap: newuidmap/newgidmap for the rootless tests; containerd, podman, conmon: the engines
-# that drive berth in tests/engines (jq: their image builder and checks).
+# that drive berth in tests/engines (jq: their image builder and checks); criu: checkpoint and
+# restore (its tests run in the VM lane, where it works).
 test_pkgs="clang libclang-rt-14-dev runc zsh fish groff-base man-db iproute2 util-linux procps uidmap
-  containerd podman conmon jq"
+  containerd podman conmon jq criu"
 
 pkgs=$build_pkgs
 [ "${1:-}" = "--tests" ] && pkgs="$pkgs $test_pkgs"
