@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "cmd/commands.hpp"
+#include "runtime/container.hpp"
 
 namespace berth::cmd {
 
@@ -19,58 +20,39 @@ The checkpoint command saves the state of the container instance.)",
     .max_args = 1,
 };
 
-namespace {
 
-struct CheckpointArgs {
-  std::string id;
-  std::string image_path;  // empty: <cwd>/checkpoint, as runc
-  std::string work_path;
-  std::string parent_path;
-  bool leave_running = false;
-  bool tcp_established = false;
-  bool ext_unix_sk = false;
-  bool shell_job = false;
-  bool lazy_pages = false;
-  int status_fd = -1;
-  std::string page_server;  // ADDRESS:PORT
-  bool file_locks = false;
-  bool pre_dump = false;
-  std::string manage_cgroups_mode;  // empty: soft
-  std::vector<std::string> empty_ns;
-  bool auto_dedup = false;
-};
-
-}  // namespace
-
-int cmd_checkpoint([[maybe_unused]] const GlobalOptions& global, const std::vector<std::string>& args) {
-  CheckpointArgs a;
+int cmd_checkpoint(const GlobalOptions& global, const std::vector<std::string>& args) {
+  CheckpointOptions a;
   po::options_description flags;
   flags.add_options()
-      ("image-path", po::value(&a.image_path), "path for saving criu image files")
-      ("work-path", po::value(&a.work_path), "path for saving work files and logs")
+      ("image-path", po::value(&a.criu.image_path), "path for saving criu image files")
+      ("work-path", po::value(&a.criu.work_path), "path for saving work files and logs")
       ("parent-path", po::value(&a.parent_path), "path for previous criu image files in pre-dump")
       ("leave-running", flag(&a.leave_running), "leave the process running after checkpointing")
-      ("tcp-established", flag(&a.tcp_established), "allow open tcp connections")
-      ("ext-unix-sk", flag(&a.ext_unix_sk), "allow external unix sockets")
-      ("shell-job", flag(&a.shell_job), "allow shell jobs")
-      ("lazy-pages", flag(&a.lazy_pages), "use userfaultfd to lazily restore memory pages")
+      ("tcp-established", flag(&a.criu.tcp_established), "allow open tcp connections")
+      ("ext-unix-sk", flag(&a.criu.ext_unix_sk), "allow external unix sockets")
+      ("shell-job", flag(&a.criu.shell_job), "allow shell jobs")
+      ("lazy-pages", flag(&a.criu.lazy_pages), "use userfaultfd to lazily restore memory pages")
       ("status-fd",
        po::value<std::string>()->notifier([&a](const std::string& v) {
          a.status_fd = static_cast<int>(parse_int("status-fd", v, -1, INT_MAX));
        }),
        "criu writes \\0 to this FD once lazy-pages is ready (default: -1)")
       ("page-server", po::value(&a.page_server), "ADDRESS:PORT of the page server")
-      ("file-locks", flag(&a.file_locks), "handle file locks, for safety")
+      ("file-locks", flag(&a.criu.file_locks), "handle file locks, for safety")
       ("pre-dump", flag(&a.pre_dump),
        "dump container's memory information only, leave the container running after this")
-      ("manage-cgroups-mode", po::value(&a.manage_cgroups_mode),
-       "cgroups mode: 'soft' (default), 'full' and 'strict'")
-      ("empty-ns", po::value(&a.empty_ns)->composing(), "create a namespace, but don't restore its properties")
-      ("auto-dedup", flag(&a.auto_dedup), "enable auto deduplication of memory images");
+      ("manage-cgroups-mode", po::value(&a.criu.manage_cgroups_mode),
+       "cgroups mode: 'soft' (default), 'full', 'strict' and 'ignore'")
+      ("empty-ns", po::value(&a.criu.empty_ns)->composing(),
+       "create a namespace, but don't restore its properties (network always is)")
+      ("auto-dedup", flag(&a.criu.auto_dedup), "enable auto deduplication of memory images");
   const auto positional = parse_command(kCheckpointCommand, flags, args);
   if (!positional) return 0;
-  a.id = (*positional)[0];
-  not_implemented(kCriuIssue);
+  if (a.criu.image_path.empty()) a.criu.image_path = current_dir() + "/checkpoint";  // runc's default
+  a.criu.criu = global.criu;
+  Factory(global.root).load((*positional)[0]).checkpoint(a);
+  return 0;
 }
 
 }  // namespace berth::cmd

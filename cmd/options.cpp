@@ -2,7 +2,9 @@
 
 #include <unistd.h>
 
+#include <cerrno>
 #include <charconv>
+#include <climits>
 #include <cmath>
 #include <cstdlib>
 #include <ostream>
@@ -388,8 +390,10 @@ std::int64_t parse_bytes(std::string_view flag_name, std::string_view text) {
   return static_cast<std::int64_t>(value);
 }
 
-void not_implemented(Issue issue) {
-  throw Error(fmt::format("not implemented yet (lands with issue #{}, {})", issue.number, issue.topic));
+std::string current_dir() {
+  char buf[PATH_MAX];
+  if (::getcwd(buf, sizeof buf) == nullptr) throw_errno("getcwd");
+  return buf;
 }
 
 int listen_fds_from_env() {

@@ -129,14 +129,7 @@ int listen_fds_from_env();
 // getenv, with "" for an unset variable.
 std::string env_or_empty(const char* name);
 
-// The issue that will implement a subcommand still missing.
-struct Issue {
-  int number;
-  std::string_view topic;
-};
-inline constexpr Issue kCriuIssue{9, "checkpoint and restore with CRIU"};
-
-// Throws Error("not implemented yet (lands with issue #3, the container lifecycle)").
-[[noreturn]] void not_implemented(Issue issue);
+// The working directory (runc's default image path is <cwd>/checkpoint).
+std::string current_dir();
 
 }  // namespace berth::cmd

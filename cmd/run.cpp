@@ -3,19 +3,13 @@
 #include <sys/prctl.h>
 #include <unistd.h>
 
-#include <climits>
-#include <optional>
 #include <string>
 #include <vector>
 
-#include <spdlog/spdlog.h>
-
 #include "cmd/commands.hpp"
 #include "cmd/create_flags.hpp"
+#include "cmd/foreground.hpp"
 #include "runtime/container.hpp"
-#include "runtime/signal_proxy.hpp"
-#include "runtime/sys/fd.hpp"
-#include "runtime/terminal.hpp"
 #include "runtime/sys/error.hpp"
 
 namespace berth::cmd {
@@ -38,15 +32,6 @@ struct RunArgs {
   bool keep = false;  // keep the container's state after its process exits
   bool no_subreaper = false;
 };
-
-// After a failure, the original error is the one to report.
-void destroy_quietly(Container& c) noexcept {
-  try {
-    c.destroy(true);
-  } catch (const std::exception& e) {
-    spdlog::warn("delete container `{}` after failed run: {}", c.id(), e.what());
-  }
-}
 
 }  // namespace
 
@@ -74,22 +59,7 @@ int cmd_run(const GlobalOptions& global, const std::vector<std::string>& args) {
     c.start(env_or_empty("NOTIFY_SOCKET"));  // as runc run -d: returns once READY=1 came
     return 0;
   }
-  int status;
-  {
-    const sys::Fd pty = c.take_terminal();
-    std::optional<terminal::RawMode> raw;
-    if (pty.valid()) raw.emplace(STDIN_FILENO);
-    SignalProxy proxy;
-    try {
-      c.start(env_or_empty("NOTIFY_SOCKET"), /*notify_in_background=*/true);
-      status = proxy.forward_until_exit(c.pid(), pty.valid() ? pty.get() : -1);
-    } catch (...) {
-      if (!a.keep) destroy_quietly(c);
-      throw;
-    }
-  }
-  if (!a.keep) c.destroy(true);
-  return status;
+  return run_in_foreground(c, [&c] { c.start(env_or_empty("NOTIFY_SOCKET"), /*notify_in_background=*/true); }, a.keep);
 }
 
 }  // namespace berth::cmd

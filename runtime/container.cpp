@@ -44,13 +44,16 @@ namespace json = boost::json;
 
 namespace berth {
 
-using detail::make_state;
-using detail::write_pid_file;
+using namespace detail;
 
 namespace {
 
 constexpr const char* kExecFifo = "exec.fifo";
 constexpr const char* kSpecVersion = "1.3.0";
+
+}  // namespace
+
+namespace detail {
 
 // UTC by arithmetic (Howard Hinnant's civil_from_days): glibc's gmtime_r would read
 // /etc/localtime first, six syscalls on every create for a time zone UTC does not need.
@@ -67,17 +70,31 @@ std::string now_rfc3339() {
                      ts.tv_nsec);
 }
 
+}  // namespace detail
+
+namespace {
+
+
 std::string real_path(const std::string& p, std::string_view what) {
   char buf[PATH_MAX];
   if (!::realpath(p.c_str(), buf)) throw_errno(fmt::format("{}: resolve", what), p);
   return buf;
 }
 
+}  // namespace
+
+namespace detail {
+
 std::optional<oci::Hooks> hooks_from_record(const ContainerRecord& r) {
   if (!r.hooks.is_object()) return std::nullopt;
   json::object doc{{"ociVersion", kSpecVersion}, {"hooks", r.hooks}};
   return oci::decode_config(doc).hooks;
 }
+
+}  // namespace detail
+
+namespace {
+
 
 json::value hooks_to_json(const std::optional<oci::Hooks>& h) {
   if (!h) return nullptr;
@@ -115,6 +132,10 @@ std::vector<pid_t> processes_in_pid_ns(const std::string& pid_ns) {
   return out;
 }
 
+}  // namespace
+
+namespace detail {
+
 // config.md: a failing poststart or poststop hook is logged as a warning and the remaining hooks
 // and the lifecycle go on.
 void run_hooks_warn(const std::vector<oci::Hook>& hooks, std::string_view kind, const std::string& state) {
@@ -127,6 +148,11 @@ void run_hooks_warn(const std::vector<oci::Hook>& hooks, std::string_view kind, 
   }
 }
 
+}  // namespace detail
+
+namespace {
+
+
 const oci::LinuxResources* resources_of(const oci::Spec& spec) {
   return spec.linux && spec.linux->resources ? &*spec.linux->resources : nullptr;
 }
@@ -137,6 +163,10 @@ oci::LinuxResources with_device_rules(const oci::Spec& spec) {
   res.devices = cgroups::device_rules(spec);
   return res;
 }
+
+}  // namespace
+
+namespace detail {
 
 // --systemd-cgroup: where systemd will put the container's scope. Nothing exists until the
 // scope is started with the container's pid (join_systemd_cgroup).
@@ -160,6 +190,11 @@ cgroups::Cgroup join_systemd_cgroup(const oci::Spec& spec, const cgroups::system
   cgroups::set_resources(cg.paths(), with_device_rules(spec));
   return cg;
 }
+
+}  // namespace detail
+
+namespace {
+
 
 bool permission_error(const Error& e) {
   return e.errnum() == EACCES || e.errnum() == EPERM || e.errnum() == EROFS;
@@ -185,6 +220,10 @@ cgroups::Location cgroup_location(const oci::Spec& spec, const std::string& id, 
   // The id is a valid container id: no slash, not "." or "..".
   return {(host.mode == cgroups::Mode::Unified ? "../" : "") + id, true};
 }
+
+}  // namespace
+
+namespace detail {
 
 // The container's cgroup with its limits written, before its process exists (cgroupfs driver).
 // Removed again if anything fails. Rootless, permission errors leave the container without a
@@ -238,6 +277,11 @@ cgroups::Cgroup make_cgroup(const oci::Spec& spec, const std::string& id, bool r
   }
   return cg;
 }
+
+}  // namespace detail
+
+namespace {
+
 
 // Signals every process in the cgroup. Frozen first, as runc does, so none can fork a child
 // that escapes the signal.
@@ -303,29 +347,70 @@ void write_pid_file(const std::string& path, pid_t pid) {
   }
 }
 
+Bundle load_bundle(const std::string& bundle_opt) {
+  Bundle b;
+  b.path = real_path(bundle_opt.empty() ? "." : bundle_opt, "bundle");
+  const std::string config_path = b.path + "/config.json";
+  b.config_text = sys::read_file(AT_FDCWD, config_path);
+  b.spec = with_context(fmt::format("`{}`", config_path), [&] {
+    oci::Spec s = oci::parse_config(b.config_text);
+    oci::validate(s);
+    if (!s.process) throw Error("process: required to create a container");
+    lsm::check(s);  // what depends on the host's LSMs (runc's validator)
+    if (!ns::creates(s, oci::NamespaceType::Mount))
+      throw Error("linux.namespaces: berth needs a new mount namespace to set up the rootfs");
+    return s;
+  });
+  const std::string& root_path = b.spec.root->path;
+  b.rootfs = real_path(root_path.starts_with('/') ? root_path : b.path + "/" + root_path, "root.path");
+  return b;
+}
+
+void discard(pid_t pid, const ContainerRecord& rec, const cgroups::Cgroup& cg, StateDir& dir) noexcept {
+  if (pid > 0) {
+    ::kill(pid, SIGKILL);
+    int ws;
+    ::waitpid(pid, &ws, 0);  // our child (or reparented to us): reap it
+  }
+  try {
+    if (!rec.systemd_unit.empty()) cgroups::systemd::stop_scope({"", rec.systemd_unit});
+    if (cg.valid()) cg.destroy();
+  } catch (const std::exception& e) {
+    spdlog::warn("{}", e.what());
+  }
+  try {
+    dir.remove();
+  } catch (const std::exception&) {
+    // The original error is the one to report; the directory is a leftover `delete` removes.
+  }
+}
+
+ContainerRecord new_record(const std::string& id, const Bundle& b) {
+  ContainerRecord rec;
+  rec.id = id;
+  rec.bundle = b.path;
+  rec.rootfs = b.rootfs;
+  rec.created = now_rfc3339();
+  if (b.spec.annotations) rec.annotations = *b.spec.annotations;
+  rec.hooks = hooks_to_json(b.spec.hooks);
+  rec.has_pid_ns = ns::has(b.spec, oci::NamespaceType::Pid);
+  rec.config = b.config_text;
+  return rec;
+}
+
 }  // namespace detail
 
 // ---- Factory ---------------------------------------------------------------------------
 
 Container Factory::create(const CreateOptions& opts) {
   validate_container_id(opts.id);
-  const std::string bundle = real_path(opts.bundle.empty() ? "." : opts.bundle, "bundle");
-  const std::string config_path = bundle + "/config.json";
-  const std::string config_text = sys::read_file(AT_FDCWD, config_path);
-  const oci::Spec spec = with_context(fmt::format("`{}`", config_path), [&] {
-    oci::Spec s = oci::parse_config(config_text);
-    oci::validate(s);
-    if (!s.process) throw Error("process: required to create a container");
-    lsm::check(s);  // what depends on the host's LSMs (runc's validator)
-    if (!ns::creates(s, oci::NamespaceType::Mount))
-      throw Error("linux.namespaces: berth needs a new mount namespace to set up the rootfs");
-    if (s.process->terminal.value_or(false) && opts.console_socket.empty() && !opts.terminal_to_caller)
-      throw Error("process.terminal: a terminal needs --console-socket (or `berth run` in the foreground)");
-    return s;
-  });
-  const std::string& root_path = spec.root->path;
-  const std::string rootfs =
-      real_path(root_path.starts_with('/') ? root_path : bundle + "/" + root_path, "root.path");
+  const Bundle b = load_bundle(opts.bundle);
+  const oci::Spec& spec = b.spec;
+  const std::string& bundle = b.path;
+  const std::string& rootfs = b.rootfs;
+  const std::string& config_text = b.config_text;
+  if (spec.process->terminal.value_or(false) && opts.console_socket.empty() && !opts.terminal_to_caller)
+    throw Error(fmt::format("`{}/config.json`: process.terminal: a terminal needs --console-socket (or `berth run` in the foreground)", bundle));
   ns::Plan plan = ns::plan(spec);
   const bool terminal = spec.process->terminal.value_or(false);
   sys::Fd console;  // connected first: a bad socket fails before anything exists
@@ -333,15 +418,7 @@ Container Factory::create(const CreateOptions& opts) {
 
   const bool rootless = rootless_cgroups(opts.rootless);
   StateDir dir = StateDir::create(root_, opts.id);
-  ContainerRecord rec;
-  rec.id = opts.id;
-  rec.bundle = bundle;
-  rec.rootfs = rootfs;
-  rec.created = now_rfc3339();
-  if (spec.annotations) rec.annotations = *spec.annotations;
-  rec.hooks = hooks_to_json(spec.hooks);
-  rec.has_pid_ns = ns::has(spec, oci::NamespaceType::Pid);
-  rec.config = config_text;
+  ContainerRecord rec = new_record(opts.id, b);
   rec.notify = !opts.notify_socket.empty();
   pid_t pid = -1;
   sys::Fd pty;
@@ -437,22 +514,7 @@ Container Factory::create(const CreateOptions& opts) {
     if (console.valid()) terminal::send_master(console.get(), sp.pty.get(), opts.console_socket);
     if (terminal && !console.valid()) pty = std::move(sp.pty);
   } catch (...) {
-    if (pid > 0) {
-      ::kill(pid, SIGKILL);
-      int ws;
-      ::waitpid(pid, &ws, 0);  // our child (or reparented to us): reap it
-    }
-    try {
-      if (!rec.systemd_unit.empty()) cgroups::systemd::stop_scope({"", rec.systemd_unit});
-      if (cgroup.valid()) cgroup.destroy();
-    } catch (const Error& e) {
-      spdlog::warn("{}", e.what());
-    }
-    try {
-      dir.remove();
-    } catch (const Error&) {
-      // The original error is the one to report; the directory is a leftover `delete` removes.
-    }
+    discard(pid, rec, cgroup, dir);
     throw;
   }
   Container c(root_, std::move(rec));

@@ -75,6 +75,38 @@ struct ExecOptions {
   bool ignore_paused = false;  // a paused container is refused unless this is set
 };
 
+// What `berth checkpoint` and `berth restore` both tell CRIU (runc's flags; runtime/criu/).
+struct CriuOptions {
+  std::string criu;        // the criu binary (--criu); "": criu in PATH
+  std::string image_path;  // checkpoint: created (0700) when missing
+  std::string work_path;   // logs (dump.log, restore.log); default: image_path
+  bool tcp_established = false;
+  bool ext_unix_sk = false;
+  bool shell_job = false;
+  bool file_locks = false;
+  bool lazy_pages = false;
+  bool auto_dedup = false;
+  std::string manage_cgroups_mode;    // soft (default), full, strict, ignore
+  std::vector<std::string> empty_ns;  // namespace types (network is always empty)
+};
+
+struct CheckpointOptions {
+  CriuOptions criu;
+  std::string parent_path;  // images of a previous pre-dump (relative to image_path, as CRIU takes it)
+  bool leave_running = false;
+  bool pre_dump = false;    // memory only, the container keeps running
+  int status_fd = -1;       // CRIU writes \0 there once lazy pages can be served
+  std::string page_server;  // ADDRESS:PORT
+};
+
+// `berth restore`: a new container from a checkpoint, then running (create + start in one).
+struct RestoreOptions {
+  CreateOptions create;  // id, bundle, console socket, pid file, ...
+  CriuOptions criu;
+  std::string lsm_profile;  // TYPE:NAME, for CRIU to apply instead of the dumped one
+  std::string lsm_mount_context;
+};
+
 struct ExecProcess {
   pid_t pid = -1;  // host pid; our child (or reparented to us: we are the subreaper)
   sys::Fd pty;     // with terminal_to_caller
@@ -122,6 +154,11 @@ class Container {
   // its cgroup, its seccomp filter, and the process's own user, capabilities, rlimits, env and
   // cwd. Returns once the process runs (after execve's last check).
   ExecProcess exec(const ExecOptions& o);
+  // Saves the running (or paused) container's processes with CRIU into o.image_path. Unless
+  // leave_running or pre_dump, CRIU ends them and the container is then deleted, as runc does.
+  // A failed dump leaves the container running and names CRIU's log (and, when CRIU does not
+  // work on this kernel, what `criu check` says).
+  void checkpoint(const CheckpointOptions& o);
   // Removes the container. A running (or paused) container needs force, which kills it first.
   void destroy(bool force);
   // Waits for the container's init to exit and returns its exit status (128+N for signal N).
@@ -147,6 +184,9 @@ class Factory {
   // left behind: no state directory, process, mount or fd.
   Container create(const CreateOptions& opts);
   Container load(const std::string& id) const;
+  // Restores a checkpoint as a new, running container (its processes are our children: the
+  // caller waits for it as after create + start). Nothing is left behind on failure.
+  Container restore(const RestoreOptions& opts);
   // Whether a container (possibly half-created) holds this ID.
   bool exists(const std::string& id) const;
   // Every container under the root, by ID.

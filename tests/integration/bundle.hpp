@@ -61,7 +61,9 @@ class Bundle {
     if (!templ.dir) {
       auto d = std::make_unique<TempDir>("berth-bundle");
       const auto script = source_root() / "contrib" / "busybox-bundle.sh";
-      RunResult r = run({"sh", script.string(), (*d / "bundle").string(), berth_binary()});
+      RunOptions slow;
+      slow.timeout = std::chrono::seconds(300);  // emulated and loaded, it has taken over 30 s
+      RunResult r = run({"sh", script.string(), (*d / "bundle").string(), berth_binary()}, slow);
       if (!r.ok()) throw std::runtime_error("busybox-bundle.sh: " + r.describe());
       templ.dir = std::move(d);
     }

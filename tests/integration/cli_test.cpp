@@ -402,16 +402,24 @@ TEST_CASE("cgroup commands and exec take runc's flags and name a missing contain
   }
 }
 
-TEST_CASE("commands still to come fail naming their issue", "[cli]") {
+TEST_CASE("checkpoint and restore take runc's flags and name a missing container or bundle", "[cli]") {
+  TempDir tmp;
+  const std::string root = (tmp / "root").string();
   const std::vector<std::pair<std::vector<std::string>, std::string>> cases = {
-      {{"checkpoint", "--image-path", "/i", "--leave-running", "--empty-ns", "network", "abc"}, "#9"},
-      {{"restore", "--image-path", "/i", "-d", "abc"}, "#9"},
+      {{"--root", root, "checkpoint", "--image-path", "/i", "--work-path", "/w", "--parent-path", "../p", "--leave-running",
+        "--tcp-established", "--ext-unix-sk", "--shell-job", "--file-locks", "--pre-dump", "--lazy-pages", "--status-fd", "5",
+        "--page-server", "10.0.0.1:27", "--manage-cgroups-mode", "full", "--empty-ns", "network", "--auto-dedup", "abc"},
+       "berth checkpoint: container `abc` does not exist\n"},
+      {{"--root", root, "restore", "--image-path", "/i", "--work-path", "/w", "--bundle", "/nonexistent-b", "--detach",
+        "--pid-file", "/p", "--console-socket", "/s", "--no-pivot", "--no-subreaper", "--tcp-established", "--ext-unix-sk",
+        "--shell-job", "--file-locks", "--manage-cgroups-mode", "soft", "--lazy-pages", "--empty-ns", "network", "abc"},
+       "berth restore: bundle: resolve `/nonexistent-b`: No such file or directory\n"},
   };
-  for (const auto& [args, issue] : cases) {
-    INFO(args[0] << " ...");
+  for (const auto& [args, err] : cases) {
+    INFO(args[2] << " ...");
     const RunResult r = run_berth(args);
     CHECK(r.exit_code == 1);
-    CHECK(r.err.rfind("berth " + args[0] + ": not implemented yet (lands with issue " + issue, 0) == 0);
+    CHECK(r.err == err);
   }
 }
 
