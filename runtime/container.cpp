@@ -366,6 +366,17 @@ Bundle load_bundle(const std::string& bundle_opt) {
   return b;
 }
 
+cgroups::Cgroup plan_cgroup(const oci::Spec& spec, const CreateOptions& opts, bool rootless, ContainerRecord& rec,
+                            cgroups::systemd::Unit& unit) {
+  if (opts.systemd_cgroup) {
+    rec.cgroup = systemd_paths(spec, opts.id, unit);
+    return cgroups::Cgroup();
+  }
+  cgroups::Cgroup cg = with_context("cgroups", [&] { return make_cgroup(spec, opts.id, rootless); });
+  rec.cgroup = cg.paths();
+  return cg;
+}
+
 void discard(pid_t pid, const ContainerRecord& rec, const cgroups::Cgroup& cg, StateDir& dir) noexcept {
   if (pid > 0) {
     ::kill(pid, SIGKILL);
@@ -425,12 +436,7 @@ Container Factory::create(const CreateOptions& opts) {
   cgroups::Cgroup cgroup;
   cgroups::systemd::Unit unit;
   try {
-    if (opts.systemd_cgroup) {
-      rec.cgroup = systemd_paths(spec, opts.id, unit);
-    } else {
-      cgroup = with_context("cgroups", [&] { return make_cgroup(spec, opts.id, rootless); });
-      rec.cgroup = cgroup.paths();
-    }
+    cgroup = plan_cgroup(spec, opts, rootless, rec, unit);
     // As runc: the container's root owns the fifo and init reopens it through an O_PATH fd after
     // dropping privileges, so neither the state directory (0700) nor the user matter.
     const std::string fifo_path = dir.path() + "/" + kExecFifo;

@@ -59,6 +59,12 @@ cgroups::Paths systemd_paths(const oci::Spec& spec, const std::string& id, cgrou
 cgroups::Cgroup join_systemd_cgroup(const oci::Spec& spec, const cgroups::systemd::Unit& unit,
                                     const cgroups::Paths& paths, pid_t pid);
 
+// The cgroup of a new container (create, restore) in rec.cgroup: made with its limits by the
+// cgroupfs driver (and returned), or, with --systemd-cgroup, only planned (unit; systemd makes
+// it when the process exists: join_systemd_cgroup).
+cgroups::Cgroup plan_cgroup(const oci::Spec& spec, const CreateOptions& opts, bool rootless, ContainerRecord& rec,
+                            cgroups::systemd::Unit& unit);
+
 // After a create or restore failed: its process (if any) killed and reaped, its cgroup (or
 // systemd scope) and state directory removed. Errors here are logged: the one that made the
 // container fail is the one to report.

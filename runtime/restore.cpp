@@ -172,12 +172,7 @@ Container Factory::restore(const RestoreOptions& ro) {
   cgroups::systemd::Unit unit;
   std::optional<criu::Swrk> criu;
   try {
-    if (opts.systemd_cgroup) {
-      rec.cgroup = systemd_paths(spec, opts.id, unit);
-    } else {
-      cgroup = with_context("cgroups", [&] { return make_cgroup(spec, opts.id, rootless); });
-      rec.cgroup = cgroup.paths();
-    }
+    cgroup = plan_cgroup(spec, opts, rootless, rec, unit);
     make_mount_points(spec, b.rootfs);
     CriuRoot root(dir, b.rootfs);
 
