@@ -25,15 +25,26 @@ namespace berth {
 
 namespace {
 
-// Where the container's fds 0-2 point ("pipe:[123]"): restore hands the caller's stdio to
-// CRIU under these names. A closed fd is recorded as "".
-std::vector<std::string> stdio_targets(pid_t pid) {
+// Where the container's fds 0-2 point ("pipe:[123]", "/dev/null"): restore hands the caller's
+// stdio to CRIU under these names. A file on a mount the container does not have is recorded
+// by its key and added to `external` (CRIU could not dump it). A closed fd is recorded as "".
+std::vector<std::string> stdio_targets(pid_t pid, std::vector<std::string>& external) {
   std::vector<std::string> out;
+  const std::string mountinfo = sys::read_file(AT_FDCWD, fmt::format("/proc/{}/mountinfo", pid));
   for (int fd = 0; fd < 3; ++fd) {
     char buf[PATH_MAX];
     const std::string link = fmt::format("/proc/{}/fd/{}", pid, fd);
     const ssize_t n = ::readlink(link.c_str(), buf, sizeof buf);
-    out.emplace_back(n > 0 ? std::string(buf, static_cast<size_t>(n)) : std::string());
+    std::string target = n > 0 ? std::string(buf, static_cast<size_t>(n)) : std::string();
+    struct stat sb;
+    if (!target.empty() && target[0] == '/' && ::stat(link.c_str(), &sb) == 0) {
+      const auto info = sys::try_read_file(AT_FDCWD, fmt::format("/proc/{}/fdinfo/{}", pid, fd));
+      if (auto key = info ? criu::external_file_key(*info, mountinfo, sb.st_ino) : std::nullopt) {
+        target = *key;
+        external.push_back(*key);
+      }
+    }
+    out.push_back(std::move(target));
   }
   return out;
 }
@@ -94,13 +105,12 @@ void Container::checkpoint(const CheckpointOptions& o) {
       throw Error(fmt::format("container `{}` is created, not running: cannot checkpoint (start it first)", record_.id));
     const oci::Spec spec = config();
     criu::Dirs dirs = criu::open_dirs(o.criu.image_path, o.criu.work_path, true);
+    criu::Opts opts = detail::criu_opts(o.criu, dirs, "dump.log");
     {
       sys::Fd f = sys::openat(dirs.images_fd.get(), criu::kDescriptorsFile, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-      sys::write_all(f.get(), criu::encode_descriptors(stdio_targets(record_.pid)),
+      sys::write_all(f.get(), criu::encode_descriptors(stdio_targets(record_.pid, opts.external)),
                      dirs.images + "/" + criu::kDescriptorsFile);
     }
-
-    criu::Opts opts = detail::criu_opts(o.criu, dirs, "dump.log");
     opts.pid = record_.pid;
     opts.root = record_.rootfs;
     opts.leave_running = o.leave_running;

@@ -201,9 +201,10 @@ Container Factory::restore(const RestoreOptions& ro) {
                                            criu_cgroup, b.rootfs))
       ext.push_back(std::move(m));
     o.ext_mnt = criu::restore_ext_mnt(ext);
-    // The container's stdio pipes at dump are our stdio now (CRIU's fds 0-2 are ours).
+    // The container's stdio pipes (and files from outside it) at dump are our stdio now:
+    // CRIU's fds 0-2 are ours.
     for (size_t i = 0; i < stdio.size() && i < 3; ++i)
-      if (stdio[i].starts_with("pipe:")) o.inherit_fd.push_back({stdio[i], static_cast<std::int32_t>(i)});
+      if (criu::inherited_stdio(stdio[i])) o.inherit_fd.push_back({stdio[i], static_cast<std::int32_t>(i)});
     for (auto& in : joined.inherit) o.inherit_fd.push_back(std::move(in));
     o.join_ns = std::move(joined.join);
 

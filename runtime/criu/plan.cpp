@@ -3,6 +3,7 @@
 #include <sched.h>
 
 #include <algorithm>
+#include <cstdlib>
 
 #include <boost/json.hpp>
 #include <fmt/format.h>
@@ -123,6 +124,25 @@ std::vector<std::string> decode_descriptors(std::string_view text) {
   }
   return out;
 }
+
+std::optional<std::string> external_file_key(std::string_view fdinfo, std::string_view container_mountinfo,
+                                             std::uint64_t inode) {
+  const size_t at = fdinfo.find("mnt_id:");
+  if (at == std::string_view::npos) return std::nullopt;
+  const unsigned long mnt_id = std::strtoul(std::string(fdinfo.substr(at + 7, 32)).c_str(), nullptr, 10);
+  // mountinfo lines start with the mount's id.
+  std::string_view rest = container_mountinfo;
+  while (!rest.empty()) {
+    const size_t nl = rest.find('\n');
+    const std::string_view line = rest.substr(0, nl);
+    rest = nl == std::string_view::npos ? std::string_view{} : rest.substr(nl + 1);
+    if (!line.empty() && std::strtoul(std::string(line.substr(0, line.find(' '))).c_str(), nullptr, 10) == mnt_id)
+      return std::nullopt;
+  }
+  return fmt::format("file[{:x}:{:x}]", mnt_id, inode);
+}
+
+bool inherited_stdio(std::string_view d) { return d.starts_with("pipe:") || d.starts_with("file["); }
 
 std::vector<CgroupRoot> cgroup_roots(std::string_view proc_cgroup) {
   std::vector<CgroupRoot> out;

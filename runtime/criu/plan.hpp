@@ -61,10 +61,21 @@ std::string external_ns_key(oci::NamespaceType t);  // "extRootNetNS", "extRootP
 const char* criu_ns_name(oci::NamespaceType t);     // "net", "pid"
 
 // descriptors.json (runc's name and format, in the image directory): where the container's
-// fds 0, 1 and 2 pointed at dump ("pipe:[123]", "/dev/null", ...).
+// fds 0, 1 and 2 pointed at dump ("pipe:[123]", "/dev/null", ...). Restore hands its own stdio
+// to CRIU for the entries that are such keys: pipes, and files outside the container.
 std::string encode_descriptors(const std::vector<std::string>& fds);
 std::vector<std::string> decode_descriptors(std::string_view json);  // throws naming the file
 inline constexpr const char* kDescriptorsFile = "descriptors.json";
+
+// A stdio fd on a mount the container does not have (conmon's /dev/null for stdin, a host
+// file) cannot be dumped as a file: it is declared external, "file[<mnt_id>:<inode>]" (hex, as
+// CRIU spells it), and restore gives CRIU the caller's fd under that key. nullopt when the
+// fd's mount (the mnt_id line of /proc/<pid>/fdinfo/<fd>) is one of the container's
+// (/proc/<pid>/mountinfo).
+std::optional<std::string> external_file_key(std::string_view fdinfo, std::string_view container_mountinfo,
+                                             std::uint64_t inode);
+// Whether a descriptors.json entry names something restore passes its own fd for.
+bool inherited_stdio(std::string_view descriptor);
 
 // cg_root for restore: one per line of /proc/<criu>/cgroup (after criu joined the container's
 // cgroup), controllers split as runc does ("cpu,cpuacct" gives "cpu" and "cpuacct"; the cgroup2

@@ -226,6 +226,32 @@ TEST_CASE("a container with a terminal is restored with a new master sent to the
   CHECK(b.cli({"delete", "--force", b.id()}).ok());
 }
 
+TEST_CASE("stdin from the host's /dev/null (as conmon gives) is an external file, inherited again at restore", "[criu]") {
+  REQUIRE_CRIU();
+  Bundle b;
+  counting(b);
+  TempDir img("berth-img");
+  berth::test::RunOptions o = slow();
+  o.env["IMG"] = (img / "i").string();
+  RunResult r = berth::test::shell(b, "$BERTH run -d --bundle $B $ID </dev/null", o);
+  INFO(r.describe());
+  REQUIRE(r.ok());
+  REQUIRE(wait_count(b, 2));
+  r = berth::test::shell(b, "$BERTH checkpoint --image-path $IMG $ID </dev/null", o);
+  INFO(r.describe());
+  REQUIRE(r.ok());
+  const std::string fds = berth::test::read_file(img / "i" / "descriptors.json");
+  CHECK(fds.starts_with("[\"file["));
+  const long at_dump = count(b);
+  r = berth::test::shell(b, "$BERTH restore -d --image-path $IMG --bundle $B $ID </dev/null", o);
+  INFO(r.describe());
+  REQUIRE(r.ok());
+  CHECK(wait_count(b, at_dump + 2));
+  const auto pid = json::parse(b.cli({"state", b.id()}).out).at("pid").to_number<long>();
+  CHECK(fs::read_symlink("/proc/" + std::to_string(pid) + "/fd/0") == "/dev/null");
+  CHECK(b.cli({"delete", "--force", b.id()}).ok());
+}
+
 TEST_CASE("restore runs the create hooks at setup-namespaces and poststart after", "[criu]") {
   REQUIRE_CRIU();
   Bundle b;

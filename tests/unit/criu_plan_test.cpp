@@ -115,3 +115,14 @@ TEST_CASE("cg_root comes from /proc/<criu>/cgroup with controllers split", "[cri
   CHECK(!roots[3].ctrl);
   CHECK(roots[3].path == "/berth/c1");
 }
+
+TEST_CASE("a stdio file on a mount the container lacks is an external file", "[criu]") {
+  const std::string mountinfo = "511 465 8:1 /rootfs / rw - ext4 /dev/sda1 rw\n517 511 0:59 / /dev rw - tmpfs tmpfs rw\n";
+  CHECK(external_file_key("pos:\t0\nflags:\t0100000\nmnt_id:\t23\nino:\t5\n", mountinfo, 5) == "file[17:5]");
+  CHECK(external_file_key("pos:\t0\nmnt_id:\t517\n", mountinfo, 12) == std::nullopt);
+  CHECK(external_file_key("pos:\t0\n", mountinfo, 12) == std::nullopt);
+  CHECK(inherited_stdio("pipe:[42]"));
+  CHECK(inherited_stdio("file[17:5]"));
+  CHECK(!inherited_stdio("/dev/pts/0"));
+  CHECK(!inherited_stdio(""));
+}
