@@ -4,9 +4,8 @@
 // tests/run-all.sh runs them as the criu-vm suite. What berth must say where CRIU is broken is
 // tested on such a host.
 //
-// A container's stdio must be pipes for CRIU to dump it (a host file such as /dev/null is a
-// mount CRIU does not know): containers here are started by the harness, whose stdio are pipes,
-// and write only to a file of their rootfs.
+// Containers here are started by the harness, whose stdio are pipes (one test gives the host's
+// /dev/null, which berth declares external), and write only to a file of their rootfs.
 #include <poll.h>
 #include <sys/stat.h>
 #include <unistd.h>
