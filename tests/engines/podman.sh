@@ -587,6 +587,39 @@ systemd_cgroup() {
   pm --cgroup-manager systemd rm -f -t 0 "$name" >/dev/null 2>&1
 }
 
+# podman container checkpoint, then restore (conmon runs `berth restore`): the process goes on
+# counting from where it was. CRIU must work on this kernel (the VM lane's Debian 6.1 does).
+checkpoint_restore() {
+  local err
+  if ! command -v criu >/dev/null; then skip checkpoint-restore "criu is not installed"; return; fi
+  if ! err=$(criu check 2>&1); then
+    skip checkpoint-restore "criu check fails on this kernel ($(tail -n1 <<<"$err")); the VM lane runs it"; return
+  fi
+  run_detached checkpoint-restore "$IMG" sh -c 'i=0; while :; do i=$((i + 1)); echo $i >/tmp/count; sleep 0.1; done' \
+    || return
+  local name=$N out v
+  count() { v=$(pm exec "$name" cat /tmp/count 2>/dev/null); echo "${v:-0}"; }
+  reached() { [ "$(count)" -ge "$1" ]; }
+  if ! until_true 20 reached 20; then
+    fail checkpoint-restore "the counter did not reach 20: $(count)"; pm rm -f -t 0 "$name" >/dev/null 2>&1; return
+  fi
+  if ! out=$(pm container checkpoint "$name" 2>&1); then
+    fail checkpoint-restore "podman container checkpoint" "$out"; pm rm -f -t 0 "$name" >/dev/null 2>&1; return
+  fi
+  local st; st=$(state_of "$name" '{{.State.Status}}')
+  if ! out=$(pm container restore "$name" 2>&1); then
+    fail checkpoint-restore "podman container restore (status after checkpoint: $st)" "$out"
+    pm rm -f -t 0 "$name" >/dev/null 2>&1; return
+  fi
+  # A container started afresh would count from 1 again within 0.1 s.
+  sleep 1
+  v=$(count)
+  st="$st -> $(state_of "$name" '{{.State.Status}}')"
+  if [ "$v" -ge 20 ] && [ "$st" = "exited -> running" ]; then pass checkpoint-restore
+  else fail checkpoint-restore "status $st, count after restore: $v (want >= 20)"; fi
+  pm rm -f -t 0 "$name" >/dev/null 2>&1
+}
+
 # Every container podman created through the wrapper reached berth's create, and berth's state
 # of each is gone once podman removed them.
 final_checks() {
@@ -638,6 +671,7 @@ users_and_fs
 devices_and_caps
 namespaces
 hooks
+checkpoint_restore
 systemd_cgroup
 final_checks
 finish
