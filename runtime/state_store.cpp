@@ -25,14 +25,6 @@ namespace {
 constexpr const char* kStateFile = "state.json";
 constexpr const char* kStateTmp = ".state.json.tmp";
 
-void mkdir_p(const std::string& path, mode_t mode) {
-  if (::mkdir(path.c_str(), mode) == 0 || errno == EEXIST) return;
-  if (errno != ENOENT) throw_errno("mkdir", path);
-  const auto slash = path.find_last_of('/');
-  if (slash == std::string::npos || slash == 0) throw_errno("mkdir", path);
-  mkdir_p(path.substr(0, slash), 0755);
-  if (::mkdir(path.c_str(), mode) < 0 && errno != EEXIST) throw_errno("mkdir", path);
-}
 
 void lock(int fd, const std::string& path) {
   int r;
@@ -80,7 +72,7 @@ void validate_container_id(const std::string& id) {
 
 StateDir StateDir::create(const std::string& root, const std::string& id) {
   validate_container_id(id);
-  mkdir_p(root, 0700);
+  sys::mkdir_p(root, 0700);
   const std::string path = root + "/" + id;
   if (::mkdir(path.c_str(), 0700) < 0) {
     if (errno == EEXIST) throw Error(fmt::format("container `{}` already exists", id));

@@ -14,18 +14,9 @@ namespace berth::criu {
 
 namespace {
 
-// mkdir -p with mode for what is missing.
-void make_dirs(const std::string& path, mode_t mode, std::string_view what) {
-  for (size_t i = 1; i <= path.size(); ++i) {
-    if (i != path.size() && path[i] != '/') continue;
-    const std::string prefix = path.substr(0, i);
-    if (::mkdir(prefix.c_str(), mode) < 0 && errno != EEXIST) throw_errno(fmt::format("{}: mkdir", what), prefix);
-  }
-}
-
 sys::Fd open_dir(const std::string& path, bool create, std::string_view what) {
   if (path.empty()) throw Error(fmt::format("{}: an empty path", what));
-  if (create) make_dirs(path, 0700, what);
+  if (create) with_context(what, [&] { sys::mkdir_p(path, 0700); });
   return with_context(what, [&] { return sys::openat(AT_FDCWD, path, O_RDONLY | O_DIRECTORY); });
 }
 

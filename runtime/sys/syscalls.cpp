@@ -191,6 +191,15 @@ ssize_t recv_with_fd(int sock, void* buf, size_t len, Fd* fd) {
   return n;
 }
 
+void mkdir_p(const std::string& path, mode_t mode) {
+  if (::mkdir(path.c_str(), mode) == 0 || errno == EEXIST) return;
+  if (errno != ENOENT) throw_errno("mkdir", path);
+  const auto slash = path.find_last_of('/');
+  if (slash == std::string::npos || slash == 0) throw_errno("mkdir", path);
+  mkdir_p(path.substr(0, slash), 0755);
+  if (::mkdir(path.c_str(), mode) < 0 && errno != EEXIST) throw_errno("mkdir", path);
+}
+
 Fd connect_unix(const std::string& path, std::string_view what) {
   sockaddr_un addr{};
   addr.sun_family = AF_UNIX;

@@ -25,6 +25,8 @@ void write_all(int fd, std::string_view data, std::string_view what);
 // Writes data to an existing file (no O_CREAT): e.g. /proc and /sys knobs.
 void write_file(int dirfd, const std::string& path, std::string_view data);
 
+// mkdir -p: path with mode, its missing parents with 0755; one syscall when they exist.
+void mkdir_p(const std::string& path, mode_t mode);
 // Creates dirfd/path with mode; returns false when it already existed.
 bool mkdirat(int dirfd, const std::string& path, mode_t mode);
 
