@@ -746,6 +746,10 @@ void Container::watch(std::chrono::milliseconds interval, const std::function<vo
     if (p[1].revents & POLLIN)
       for (std::uint64_t n = oom->consume(); n > 0; --n) on_event({"oom", std::nullopt});
     if (p[0].revents) {
+      // An OOM kill of init is counted before init exits, but its notification may come after
+      // the pidfd's: look once more, so the "oom" is never lost behind the "exit".
+      if (oom)
+        for (std::uint64_t n = oom->consume(); n > 0; --n) on_event({"oom", std::nullopt});
       on_event({"exit", std::nullopt});
       return;
     }

@@ -143,9 +143,7 @@ TEST_CASE("a memory hog is OOM-killed at the limit and events reports it", "[cgr
   // No swap, so the limit is hard. tail -c keeps up to 100 MB of /dev/zero in memory: the OOM
   // killer ends it, and with it the container.
   resources(b)["memory"] = json::object{{"limit", 32 << 20}, {"swap", 32 << 20}};
-  // events reports the OOM kills it sees while it watches: the hog waits long enough for a
-  // loaded, emulated VM to get `berth events` going (0.5 s was once too little there).
-  b.args({"sh", "-c", "sleep 2; exec tail -c 100000000 < /dev/zero"});
+  b.args({"sh", "-c", "sleep 0.5; exec tail -c 100000000 < /dev/zero"});
   RunOptions o;
   o.timeout = std::chrono::seconds(60);
   RunResult r = shell(b,
